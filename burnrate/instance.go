@@ -1,0 +1,119 @@
+package burnrate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+// Instance is one SLO instance: the events of one value set of the SLO's
+// group_by labels, and its alerts.
+type Instance struct {
+	Spec   *Spec
+	Labels labels.Labels
+	store  Store
+	alerts [numSeverities]Alert
+	// fired is, per severity, the pair that fired most recently; its
+	// windows are the burn rates a transition reports.
+	fired [numSeverities]int8
+	// evaluated is the last time the instance was evaluated, so that a
+	// caller can evaluate each touched instance once per timestamp.
+	evaluated int64
+}
+
+// NewInstance returns an instance with an empty history.
+func NewInstance(sp *Spec, lset labels.Labels) *Instance {
+	return &Instance{Spec: sp, Labels: lset, store: NewStore(sp.Layout)}
+}
+
+// Add counts events that happened at time ts (milliseconds).
+func (in *Instance) Add(ts int64, d Counts) { in.store.Add(MinuteOf(ts), d) }
+
+// Sum returns the instance's events over the window w ending at ts.
+func (in *Instance) Sum(ts int64, w time.Duration) Counts {
+	return in.store.Sum(MinuteOf(ts), int64(w/time.Minute))
+}
+
+// Alert returns the state of the instance's alert of a severity.
+func (in *Instance) Alert(sev slo.Severity) Alert {
+	for i, s := range in.Spec.Severities {
+		if s == sev {
+			return in.alerts[i]
+		}
+	}
+	return Alert{}
+}
+
+// Evaluated reports whether the instance was evaluated at ts already, and
+// marks it evaluated at ts.
+func (in *Instance) Evaluated(ts int64) bool {
+	if in.evaluated == ts {
+		return true
+	}
+	in.evaluated = ts
+	return false
+}
+
+// Evaluate measures the burn rates at time ts, steps the alerts and calls
+// emit for each alert whose state changed.
+func (in *Instance) Evaluate(ts int64, emit func(Transition)) {
+	sp := in.Spec
+	k := MinuteOf(ts)
+	var rates [maxWindows]float64
+	for i, w := range sp.mins {
+		rates[i] = BurnRate(in.store.Sum(k, w), sp.budget)
+	}
+	var firing [numSeverities]bool
+	for i, p := range sp.pairs {
+		if rates[p.long] > p.factor && rates[p.short] > p.factor && !firing[p.sev] {
+			firing[p.sev] = true
+			in.fired[p.sev] = int8(i)
+		}
+	}
+	for i := range sp.Severities {
+		if in.alerts[i].Step(ts, firing[i]) {
+			emit(in.transition(ts, i, rates[:len(sp.mins)]))
+		}
+	}
+}
+
+func (in *Instance) transition(ts int64, sev int, rates []float64) Transition {
+	sp := in.Spec
+	p := sp.pairs[in.fired[sev]]
+	severity := sp.Severities[sev]
+	return Transition{
+		Time:     time.UnixMilli(ts).UTC(),
+		Alert:    BurnRateAlert,
+		SLO:      sp.SLO.Name,
+		Labels:   in.Labels,
+		Severity: severity,
+		State:    in.alerts[sev].State,
+		BurnRates: []Rate{
+			{sp.Windows[p.long], rates[p.long]},
+			{sp.Windows[p.short], rates[p.short]},
+		},
+		Playbook: sp.SLO.Playbook(severity),
+		ID:       AlertID(sp.SLO.Name, in.Labels, severity),
+	}
+}
+
+// AlertID is the stable identity of an alert, and the PagerDuty dedup key:
+// a hash of the SLO's name, the instance's labels in name order and the
+// severity.
+func AlertID(sloName string, lset labels.Labels, sev slo.Severity) string {
+	h := sha256.New()
+	h.Write([]byte(sloName))
+	h.Write([]byte{0xff})
+	lset.Range(func(l labels.Label) {
+		h.Write([]byte(l.Name))
+		h.Write([]byte{0xfe})
+		h.Write([]byte(l.Value))
+		h.Write([]byte{0xff})
+	})
+	h.Write([]byte(sev))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}

@@ -1,0 +1,74 @@
+package burnrate
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+// Alert kinds, the transition's "alert" field.
+const (
+	BurnRateAlert       = "burn-rate"        // an SLO's own multiwindow alert
+	UserFaultSurgeAlert = "user-fault-surge" // the classifier's guard on user faults
+)
+
+// Transition is a change of an alert's state, as replay prints it and
+// notifiers receive it.
+type Transition struct {
+	Time      time.Time
+	Alert     string
+	SLO       string
+	Labels    labels.Labels
+	Severity  slo.Severity
+	State     State
+	BurnRates []Rate // the long and short window of the pair that fired
+	Playbook  string
+	ID        string
+}
+
+// MarshalJSON writes the transition as one JSON object with burn rates
+// keyed by window, long window first, rounded to 3 decimals so that lines
+// diff cleanly.
+func (t Transition) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 256)
+	b = append(b, `{"time":`...)
+	b = strconv.AppendQuote(b, t.Time.UTC().Format(time.RFC3339))
+	b = append(b, `,"alert":`...)
+	b = strconv.AppendQuote(b, t.Alert)
+	b = append(b, `,"slo":`...)
+	b = strconv.AppendQuote(b, t.SLO)
+	b = append(b, `,"labels":`...)
+	lb, err := json.Marshal(t.Labels.Map())
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, lb...)
+	b = append(b, `,"severity":`...)
+	b = strconv.AppendQuote(b, string(t.Severity))
+	b = append(b, `,"state":`...)
+	b = strconv.AppendQuote(b, t.State.String())
+	b = append(b, `,"burn_rates":{`...)
+	for i, r := range t.BurnRates {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, model.Duration(r.Window).String())
+		b = append(b, ':')
+		b = strconv.AppendFloat(b, math.Round(r.Rate*1000)/1000, 'f', -1, 64)
+	}
+	b = append(b, '}')
+	if t.Playbook != "" {
+		b = append(b, `,"playbook":`...)
+		b = strconv.AppendQuote(b, t.Playbook)
+	}
+	b = append(b, `,"id":`...)
+	b = strconv.AppendQuote(b, t.ID)
+	b = append(b, '}')
+	return b, nil
+}

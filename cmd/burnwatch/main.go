@@ -1,0 +1,88 @@
+// Command burnwatch is an error-budget alerting service: it separates user
+// faults from platform failures and pages on multiwindow, multi-burn-rate
+// SLO alerts per tenant database.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// exitUsage is the exit code for a command line that cannot be run.
+const exitUsage = 2
+
+const usage = `usage: burnwatch <command> [flags]
+
+commands:
+  replay     evaluate a recorded OpenMetrics file and print every alert transition
+  check      validate a config
+  classify   classify error codes read from standard input
+  version    print the version
+
+Run 'burnwatch <command> --help' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs one command and returns the process's exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "replay":
+		err = replayCmd(ctx, args[1:], stdout, stderr)
+	case "check":
+		err = checkCmd(args[1:], stdout, stderr)
+	case "classify":
+		err = classifyCmd(args[1:], stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "burnwatch", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "burnwatch: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		if ue.err != nil {
+			fmt.Fprintf(stderr, "burnwatch %s: %v\n", args[0], ue.err)
+		}
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "burnwatch %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// usageError is a command line that cannot be run; its command has printed
+// its usage already when err is nil.
+type usageError struct{ err error }
+
+func (e usageError) Error() string {
+	if e.err == nil {
+		return "usage"
+	}
+	return e.err.Error()
+}

@@ -1,0 +1,134 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/source"
+)
+
+// Stats sums up a replay.
+type Stats struct {
+	Samples     int // samples read
+	Series      int // series read
+	SLOSeries   int // series that some SLO reads
+	Instances   int
+	Transitions int
+	Fired       int // transitions to firing
+	From, To    int64
+}
+
+// cancelCheck is how many samples are read between checks for cancellation.
+const cancelCheck = 1 << 16
+
+// Replay evaluates a recorded exposition: it reads every sample, puts them
+// in time order, and evaluates each instance at every timestamp it has a
+// sample, calling emit for every alert transition in time order.
+//
+// A recording is grouped by series, not by time, so the samples are read
+// in one pass into a spool on disk and evaluated from there block by block;
+// memory grows with series and instances, not with the file.
+func (r *Router) Replay(ctx context.Context, rd *source.Reader, emit func(burnrate.Transition) error) (Stats, error) {
+	var st Stats
+	sp, err := newSpool()
+	if err != nil {
+		return st, err
+	}
+	defer sp.close()
+
+	// Pass 1: read, resolve each series once, spool.
+	var (
+		series []*Series
+		cur    *Series
+		ref    uint32
+		lastTS int64
+	)
+	st.From, st.To = math.MaxInt64, math.MinInt64
+	index := map[*Series]uint32{}
+	for rd.Next() {
+		ts, v := rd.At()
+		st.Samples++
+		if st.Samples%cancelCheck == 0 && ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+		if rd.NewSeries() {
+			st.Series++
+			cur = r.Resolve(rd.Labels())
+			if cur != nil {
+				var ok bool
+				if ref, ok = index[cur]; !ok {
+					ref = uint32(len(series))
+					index[cur] = ref
+					series = append(series, cur)
+				}
+			}
+			lastTS = math.MinInt64
+		}
+		if ts < lastTS {
+			return st, rd.Errorf("sample at %d is older than the one before it in the same series (%d); samples of a series must be in time order", ts, lastTS)
+		}
+		lastTS = ts
+		st.From, st.To = min(st.From, ts), max(st.To, ts)
+		if cur == nil {
+			continue
+		}
+		if err := sp.add(record{ts: ts, ref: ref, v: v}); err != nil {
+			return st, err
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return st, err
+	}
+	st.SLOSeries = len(series)
+
+	// Pass 2: in time order, count increases and evaluate the instances
+	// touched at each timestamp once all its samples are in.
+	var touched []*burnrate.Instance
+	touch := func(in *burnrate.Instance) {
+		if !in.Evaluated(lastTS) {
+			touched = append(touched, in)
+		}
+	}
+	var emitErr error
+	evaluate := func(ts int64) {
+		for _, in := range touched {
+			in.Evaluate(ts, func(t burnrate.Transition) {
+				st.Transitions++
+				if t.State == burnrate.Firing {
+					st.Fired++
+				}
+				if emitErr == nil {
+					emitErr = emit(t)
+				}
+			})
+		}
+		touched = touched[:0]
+	}
+	lastTS = math.MinInt64
+	err = sp.each(func(recs []record) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if rec.ts != lastTS {
+				evaluate(lastTS)
+				lastTS = rec.ts
+			}
+			// A series first seen after the recording began started from
+			// zero while it was being recorded.
+			r.Observe(series[rec.ref], rec.ts, rec.v, rec.ts > st.From, touch)
+		}
+		return emitErr
+	})
+	if err != nil {
+		return st, err
+	}
+	evaluate(lastTS)
+	st.Instances = len(r.all)
+	if emitErr != nil {
+		return st, fmt.Errorf("writing transitions: %w", emitErr)
+	}
+	return st, nil
+}

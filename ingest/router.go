@@ -1,0 +1,142 @@
+// Package ingest is the shared path from counter samples to evaluated
+// alerts: it routes each series to the SLO instances it counts for, turns
+// counter values into increases with Prometheus's reset rule, classifies
+// error series once, and feeds the burn-rate engine. Replay and the live
+// service run the very same code after their source.
+package ingest
+
+import (
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/classify"
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+// Classifier decides the class of an error code; *classify.Classifier is
+// one. It is asked once per series, never per sample.
+type Classifier interface {
+	Classify(code string, lset labels.Labels) classify.Decision
+}
+
+// Router knows every SLO instance and which series count for which.
+type Router struct {
+	Specs      []*burnrate.Spec
+	classifier Classifier
+	instances  []map[string]*burnrate.Instance // per spec, by instance key
+	all        []*burnrate.Instance
+	series     map[string]*Series
+}
+
+// NewRouter compiles the config's SLOs for evaluation.
+func NewRouter(cfg *slo.Config, c Classifier) *Router {
+	r := &Router{classifier: c, series: map[string]*Series{}}
+	for _, s := range cfg.SLOs {
+		r.Specs = append(r.Specs, burnrate.NewSpec(s))
+		r.instances = append(r.instances, map[string]*burnrate.Instance{})
+	}
+	return r
+}
+
+// Instances returns every instance in the order they were first seen.
+func (r *Router) Instances() []*burnrate.Instance { return r.all }
+
+// Series is one counter series and what its increases count for.
+type Series struct {
+	Labels labels.Labels
+	// Code and Decision are the error code and its class, for series that
+	// are some SLO's errors.
+	Code     string
+	Decision classify.Decision
+	// Increase is the sum of the series' increases so far.
+	Increase float64
+	targets  []target
+	last     float64
+	lastTS   int64
+	seen     bool
+}
+
+// target is an instance a series counts for, and how: an increase d adds
+// d·unit to the instance's counts.
+type target struct {
+	inst *burnrate.Instance
+	unit burnrate.Counts
+}
+
+// Resolve returns the series with these labels, deciding on first sight
+// which instances it counts for and, for error series, its class. It
+// returns nil for a series that no SLO reads.
+func (r *Router) Resolve(lset labels.Labels) *Series {
+	key := lset.String()
+	if s, ok := r.series[key]; ok {
+		return s
+	}
+	var s *Series
+	for i, sp := range r.Specs {
+		role := sp.SLO.Role(lset)
+		if role == 0 {
+			continue
+		}
+		if s == nil {
+			s = &Series{Labels: lset.Copy()}
+		}
+		var unit burnrate.Counts
+		if role&slo.RoleTotal != 0 {
+			unit.Valid = 1
+		}
+		if role&slo.RoleErrors != 0 {
+			// valid = total − user − ignore; bad = platform
+			s.Code = lset.Get(sp.SLO.SLI.CodeLabel)
+			s.Decision = r.classifier.Classify(s.Code, lset)
+			if s.Decision.Class == classify.Platform {
+				unit.Bad = 1
+			} else {
+				unit.Valid--
+			}
+		}
+		s.targets = append(s.targets, target{inst: r.instance(i, s.Labels), unit: unit})
+	}
+	if s != nil {
+		r.series[key] = s
+	}
+	return s
+}
+
+func (r *Router) instance(i int, lset labels.Labels) *burnrate.Instance {
+	sp := r.Specs[i]
+	key := sp.SLO.InstanceKey(lset)
+	in, ok := r.instances[i][key]
+	if !ok {
+		in = burnrate.NewInstance(sp, sp.SLO.Instance(lset))
+		r.instances[i][key] = in
+		r.all = append(r.all, in)
+	}
+	return in
+}
+
+// Observe takes a counter sample of s at ts (milliseconds) and counts its
+// increase for the series' instances. fresh says whether a first sample
+// is an increase from zero (a series that appeared while we watched) or
+// only a baseline. touch is called for each instance counted for.
+func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(*burnrate.Instance)) {
+	var d float64
+	switch {
+	case !s.seen:
+		s.seen = true
+		if fresh {
+			d = v
+		}
+	case v < s.last:
+		// Prometheus's counter reset rule: a lower value means the
+		// counter restarted from zero, so all of v is new.
+		d = v
+	default:
+		d = v - s.last
+	}
+	s.last, s.lastTS = v, ts
+	s.Increase += d
+	for _, t := range s.targets {
+		t.inst.Add(ts, burnrate.Counts{Valid: d * t.unit.Valid, Bad: d * t.unit.Bad})
+		touch(t.inst)
+	}
+}

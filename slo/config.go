@@ -1,0 +1,163 @@
+// Package slo is the config model of burnwatch: SLOs, their SLIs and alert
+// policies, loaded from YAML with every problem located by file, line and
+// field, and the budget arithmetic that derives burn-rate factors.
+package slo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"gopkg.in/yaml.v3"
+)
+
+// Version is the config schema version this package reads.
+const Version = 1
+
+// Defaults applied to fields a config leaves out.
+const (
+	DefaultWindow    = Duration(30 * 24 * time.Hour)
+	DefaultCodeLabel = "code"
+	DefaultPolicy    = "workbook"
+)
+
+// Config is a whole burnwatch config file.
+type Config struct {
+	Version  int      `yaml:"version,omitempty"`
+	SLOs     []*SLO   `yaml:"slos"`
+	Classify Classify `yaml:"classify,omitempty"`
+
+	// File is the name the config was loaded from, used in errors.
+	File string `yaml:"-"`
+}
+
+// SLO is one service level objective, evaluated per instance (per value set
+// of GroupBy).
+type SLO struct {
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description,omitempty"`
+	Objective   float64  `yaml:"objective"` // percent, 0 < x < 100
+	Window      Duration `yaml:"window,omitempty"`
+	SLI         SLI      `yaml:"sli"`
+	GroupBy     []string `yaml:"group_by,omitempty"`
+	Alerting    Alerting `yaml:"alerting,omitempty"`
+
+	totalMatchers []*labels.Matcher
+	errorMatchers []*labels.Matcher
+	pairs         []Pair
+}
+
+// SLI names the two counters of an SLO: every event, and the failed ones with
+// their error code in CodeLabel.
+type SLI struct {
+	Total     string `yaml:"total"`
+	Errors    string `yaml:"errors"`
+	CodeLabel string `yaml:"code_label,omitempty"`
+}
+
+// Alerting is an SLO's alert policy and what each severity links to.
+type Alerting struct {
+	Policy Policy `yaml:"policy,omitempty"`
+	Page   Route  `yaml:"page,omitempty"`
+	Ticket Route  `yaml:"ticket,omitempty"`
+}
+
+// Route says what an alert of one severity carries to the responder.
+type Route struct {
+	Playbook string `yaml:"playbook,omitempty"`
+}
+
+// Load reads and validates the config file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates a config. name is used in error messages. The
+// error, if any, is an Errors listing every problem found.
+func Parse(name string, data []byte) (*Config, error) {
+	cfg := &Config{File: name}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Errors{{File: name, Msg: "the config is empty; it needs at least one SLO under slos"}}
+		}
+		return nil, Errors{syntaxError(name, err)}
+	}
+	doc := document{file: name, root: &root}
+	if doc.checkShape(Config{}) {
+		return nil, doc.errs
+	}
+	if err := root.Decode(cfg); err != nil {
+		doc.addDecodeError(err)
+		return nil, doc.errs
+	}
+	cfg.File = name
+	cfg.applyDefaults()
+	cfg.validate(&doc)
+	if len(doc.errs) > 0 {
+		doc.sort()
+		return nil, doc.errs
+	}
+	return cfg, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.Version == 0 {
+		c.Version = Version
+	}
+	for _, s := range c.SLOs {
+		if s == nil {
+			continue
+		}
+		if s.Window == 0 {
+			s.Window = DefaultWindow
+		}
+		if s.SLI.CodeLabel == "" {
+			s.SLI.CodeLabel = DefaultCodeLabel
+		}
+		if s.Alerting.Policy.isZero() {
+			s.Alerting.Policy.Preset = DefaultPolicy
+		}
+	}
+}
+
+// SLO returns the SLO with the given name, or nil.
+func (c *Config) SLO(name string) *SLO {
+	for _, s := range c.SLOs {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Budget is the fraction of events allowed to fail: 1 − objective.
+func (s *SLO) Budget() float64 { return 1 - s.Objective/100 }
+
+// Pairs returns the SLO's alert pairs with factors derived from its window.
+func (s *SLO) Pairs() []Pair { return s.pairs }
+
+// Playbook returns the playbook id configured for a severity, if any.
+func (s *SLO) Playbook(sev Severity) string {
+	switch sev {
+	case Page:
+		return s.Alerting.Page.Playbook
+	case Ticket:
+		return s.Alerting.Ticket.Playbook
+	}
+	return ""
+}
+
+// Classify is a placeholder until the classify package lands.
+type Classify struct{}
+
+func (Classify) validate(*document, path) {}

@@ -1,0 +1,268 @@
+package slo
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// document is a parsed YAML config with the node tree kept, so that every
+// problem can be reported at the line of the field it concerns.
+type document struct {
+	file string
+	root *yaml.Node
+	errs Errors
+}
+
+// path names a field: string elements are mapping keys, ints are list indexes.
+type path []any
+
+func (p path) String() string {
+	var b strings.Builder
+	for _, e := range p {
+		switch e := e.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", e)
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(e)
+		}
+	}
+	return b.String()
+}
+
+func (p path) with(e ...any) path { return append(slices.Clip(p), e...) }
+
+// errorf records a problem with the field at p.
+func (d *document) errorf(p path, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.file, Line: d.line(p), Field: p.String(), Msg: fmt.Sprintf(format, args...)})
+}
+
+// line returns the line of the node at p, or of its nearest ancestor present
+// in the file when the field itself was left out.
+func (d *document) line(p path) int {
+	n := d.root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, e := range p {
+		key, next := child(n, e)
+		if next == nil {
+			break
+		}
+		n = next
+		// A scalar is reported where it stands; a mapping or list, at
+		// its key, so that a missing field points at its parent's line.
+		line = key.Line
+		if n.Kind == yaml.ScalarNode {
+			line = n.Line
+		}
+	}
+	return line
+}
+
+// child returns the key (or item) and the value at e in n.
+func child(n *yaml.Node, e any) (key, val *yaml.Node) {
+	switch e := e.(type) {
+	case string:
+		if n.Kind != yaml.MappingNode {
+			return nil, nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == e {
+				return n.Content[i], n.Content[i+1]
+			}
+		}
+	case int:
+		if n.Kind == yaml.SequenceNode && e < len(n.Content) {
+			return n.Content[e], n.Content[e]
+		}
+	}
+	return nil, nil
+}
+
+func (d *document) sort() {
+	slices.SortStableFunc(d.errs, func(a, b *Error) int { return a.Line - b.Line })
+}
+
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+
+// checkShape reports every mapping key that names no field of the struct it
+// decodes into, with the fields that would be valid. It reports true if it
+// found any, since decoding would then not mean what the author intended.
+func (d *document) checkShape(v any) bool {
+	n := d.root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	d.walk(n, reflect.TypeOf(v), nil)
+	return len(d.errs) > 0
+}
+
+func (d *document) walk(n *yaml.Node, t reflect.Type, p path) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if t == reflect.TypeFor[Policy]() && n.Kind == yaml.SequenceNode {
+		t = reflect.TypeFor[[]PairSpec]()
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			if n.Tag != "!!null" {
+				d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Field: p.String(), Msg: fmt.Sprintf("expected a mapping of %s, got %s", strings.Join(fieldNames(t), ", "), describe(n))})
+			}
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			f, ok := fieldByTag(t, key.Value)
+			if !ok {
+				d.errs = append(d.errs, &Error{File: d.file, Line: key.Line, Field: p.with(key.Value).String(), Msg: fmt.Sprintf("unknown field; valid fields here: %s", strings.Join(fieldNames(t), ", "))})
+				continue
+			}
+			d.walk(val, f.Type, p.with(key.Value))
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			if n.Tag != "!!null" {
+				d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Field: p.String(), Msg: fmt.Sprintf("expected a list, got %s", describe(n))})
+			}
+			return
+		}
+		for i, c := range n.Content {
+			d.walk(c, t.Elem(), p.with(i))
+		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				d.walk(n.Content[i+1], t.Elem(), p.with(n.Content[i].Value))
+			}
+		}
+	}
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return strconv.Quote(n.Value)
+}
+
+func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.IsExported() && yamlName(f) == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if n := yamlName(f); f.IsExported() && n != "-" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+func yamlName(f reflect.StructField) string {
+	tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if tag == "" {
+		return strings.ToLower(f.Name)
+	}
+	return tag
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// addDecodeError turns yaml.v3's type errors ("line 7: cannot unmarshal
+// !!str `abc` into float64") into located errors, one per problem.
+func (d *document) addDecodeError(err error) {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		d.errs = append(d.errs, &Error{File: d.file, Msg: err.Error()})
+		return
+	}
+	for _, msg := range te.Errors {
+		e := &Error{File: d.file, Msg: msg}
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Msg = m[2]
+			e.Field = d.fieldAt(e.Line).String()
+		}
+		d.errs = append(d.errs, e)
+	}
+}
+
+// fieldAt finds the path of the first value node on a line.
+func (d *document) fieldAt(line int) path {
+	var found path
+	var visit func(n *yaml.Node, p path) bool
+	visit = func(n *yaml.Node, p path) bool {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				if visit(c, p) {
+					return true
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if v.Line == line && v.Kind == yaml.ScalarNode || k.Line == line && v.Kind != yaml.ScalarNode && v.Line != line {
+					found = p.with(k.Value)
+					return true
+				}
+				if visit(v, p.with(k.Value)) {
+					return true
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				if c.Line == line && c.Kind == yaml.ScalarNode {
+					found = p.with(i)
+					return true
+				}
+				if visit(c, p.with(i)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	visit(d.root, nil)
+	return found
+}
+
+func syntaxError(file string, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	e := &Error{File: file, Msg: msg}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = m[2]
+	}
+	return e
+}
