@@ -64,8 +64,9 @@ func (in *Instance) Evaluate(ts int64, emit func(Transition)) {
 	sp := in.Spec
 	k := MinuteOf(ts)
 	var rates [maxWindows]float64
+	now := in.store.cum(k)
 	for i, w := range sp.mins {
-		rates[i] = BurnRate(in.store.Sum(k, w), sp.budget)
+		rates[i] = BurnRate(now.sub(in.store.cum(k-w)), sp.budget)
 	}
 	var firing [numSeverities]bool
 	for i, p := range sp.pairs {

@@ -66,6 +66,9 @@ func (r *Router) Replay(ctx context.Context, rd *source.Reader, emit func(burnra
 			}
 			lastTS = math.MinInt64
 		}
+		if ts < 0 {
+			return st, rd.Errorf("timestamp %d is before 1970", ts)
+		}
 		if ts < lastTS {
 			return st, rd.Errorf("sample at %d is older than the one before it in the same series (%d); samples of a series must be in time order", ts, lastTS)
 		}

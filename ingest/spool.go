@@ -94,7 +94,10 @@ func (s *spool) each(fn func([]record) error) error {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	var recs []record
+	var (
+		recs, sorted []record
+		counts       []int32
+	)
 	for _, k := range keys {
 		b := s.blocks[k]
 		n := len(b.buf)
@@ -112,15 +115,52 @@ func (s *spool) each(fn func([]record) error) error {
 		}
 		recs = append(recs, b.buf...)
 		delete(s.blocks, k)
-		slices.SortFunc(recs, func(a, b record) int {
-			if c := cmp.Compare(a.ts, b.ts); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.ref, b.ref)
-		})
-		if err := fn(recs); err != nil {
+		sorted = sortByTime(recs, sorted[:0], k*blockMS, &counts)
+		if err := fn(sorted); err != nil {
 			return err
 		}
+		recs, sorted = sorted, recs
+		continue
 	}
 	return nil
+}
+
+// sortByTime returns recs sorted by time and then by series, in out. The
+// records of a block arrive series by series, each series in time order,
+// mostly in ref order; so a stable counting sort by the second within the
+// block puts them nearly in order, and each second is then checked and
+// sorted if it needs to be.
+func sortByTime(recs, out []record, start int64, counts *[]int32) []record {
+	const seconds = blockMS / 1000
+	c := slices.Grow((*counts)[:0], int(seconds)+1)[:seconds+1]
+	clear(c)
+	for _, r := range recs {
+		c[(r.ts-start)/1000+1]++
+	}
+	for i := 1; i < len(c); i++ {
+		c[i] += c[i-1]
+	}
+	out = slices.Grow(out[:0], len(recs))[:len(recs)]
+	for _, r := range recs {
+		i := (r.ts - start) / 1000
+		out[c[i]] = r
+		c[i]++
+	}
+	*counts = c
+	// c[i] is now where second i ends.
+	from := int32(0)
+	for _, to := range c[:seconds] {
+		if run := out[from:to]; !slices.IsSortedFunc(run, compare) {
+			slices.SortFunc(run, compare)
+		}
+		from = to
+	}
+	return out
+}
+
+func compare(a, b record) int {
+	if c := cmp.Compare(a.ts, b.ts); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ref, b.ref)
 }

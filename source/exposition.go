@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -69,6 +70,8 @@ type Reader struct {
 	p         textparse.Parser
 	entry     int  // entries parsed from this chunk so far
 	done      bool // the file ended, or its own # EOF was read
+	eof       bool // the input is exhausted
+	carry     []byte
 
 	series    []byte // the current sample's series, as written
 	newSeries bool
@@ -185,44 +188,46 @@ func (r *Reader) Errorf(format string, args ...any) error {
 }
 
 // nextChunk reads the next run of whole lines and starts a parser over it.
+// The bytes after the last newline wait in carry for the next chunk.
 func (r *Reader) nextChunk() bool {
 	if r.done {
 		return false
 	}
-	buf := r.chunk[:0]
-	for len(buf) < chunkSize {
-		line, err := r.in.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: gather it whole.
-			long := append([]byte(nil), line...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = r.in.ReadSlice('\n')
-				long = append(long, line...)
-			}
-			line = long
+	buf := append(r.chunk[:0], r.carry...)
+	r.carry = r.carry[:0]
+	// Read a chunk's worth, and on past it until a line ends.
+	for !r.eof && (len(buf) < chunkSize || bytes.IndexByte(buf[max(0, len(buf)-chunkSize):], '\n') < 0) {
+		buf = slices.Grow(buf, chunkSize)
+		n, err := r.in.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			r.eof = true
+		} else if err != nil {
+			r.err = fmt.Errorf("%s: reading: %w", r.name, err)
+			return false
 		}
-		if len(line) > 0 {
-			if r.format == OpenMetrics && bytes.Equal(bytes.TrimRight(line, "\r\n"), eofLine[:5]) {
-				r.done = true
-				if rest, _ := r.in.Peek(1); len(rest) > 0 {
-					line := r.chunkLine + bytes.Count(buf, []byte{'\n'}) + 1
-					r.err = &LineError{File: r.name, Line: line, Msg: "data after # EOF"}
-					return false
-				}
-				break
-			}
-			buf = append(buf, line...)
-			if line[len(line)-1] != '\n' {
-				buf = append(buf, '\n')
-			}
+	}
+	if r.eof {
+		r.done = true
+		if len(buf) > 0 && buf[len(buf)-1] != '\n' {
+			buf = append(buf, '\n')
 		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				r.err = fmt.Errorf("%s: reading: %w", r.name, err)
+	} else {
+		nl := bytes.LastIndexByte(buf, '\n')
+		r.carry = append(r.carry, buf[nl+1:]...)
+		buf = buf[:nl+1]
+	}
+	if r.format == OpenMetrics {
+		if at := eofAt(buf); at >= 0 {
+			// The file's own # EOF ends it; anything after is an error.
+			rest := bytes.TrimSpace(buf[min(at+len(eofLine), len(buf)):])
+			if len(rest) > 0 || len(r.carry) > 0 || !r.done && r.more() {
+				line := r.chunkLine + bytes.Count(buf[:at], []byte{'\n'}) + 1
+				r.err = &LineError{File: r.name, Line: line, Msg: "data after # EOF"}
 				return false
 			}
+			buf = buf[:at]
 			r.done = true
-			break
 		}
 	}
 	if len(buf) == 0 {
@@ -231,6 +236,28 @@ func (r *Reader) nextChunk() bool {
 	}
 	r.setChunk(buf)
 	return true
+}
+
+// eofAt returns the offset of a "# EOF" line in b, or -1.
+func eofAt(b []byte) int {
+	for off := 0; ; {
+		i := bytes.Index(b[off:], eofLine[:5])
+		if i < 0 {
+			return -1
+		}
+		i += off
+		end := i + 5
+		if (i == 0 || b[i-1] == '\n') && (end == len(b) || b[end] == '\n' || b[end] == '\r') {
+			return i
+		}
+		off = end
+	}
+}
+
+// more reports whether the input has bytes left.
+func (r *Reader) more() bool {
+	_, err := r.in.Peek(1)
+	return err == nil
 }
 
 func (r *Reader) setChunk(buf []byte) {
