@@ -32,10 +32,7 @@ const cancelCheck = 1 << 16
 // memory grows with series and instances, not with the file.
 func (r *Router) Replay(ctx context.Context, rd *source.Reader, emit func(burnrate.Transition) error) (Stats, error) {
 	var st Stats
-	sp, err := newSpool()
-	if err != nil {
-		return st, err
-	}
+	sp := newSpool()
 	defer sp.close()
 
 	// Pass 1: read, resolve each series once, spool.
@@ -77,7 +74,7 @@ func (r *Router) Replay(ctx context.Context, rd *source.Reader, emit func(burnra
 		if cur == nil {
 			continue
 		}
-		if err := sp.add(record{ts: ts, ref: ref, v: v}); err != nil {
+		if err := sp.add(ts, ref, v); err != nil {
 			return st, err
 		}
 	}
@@ -110,18 +107,19 @@ func (r *Router) Replay(ctx context.Context, rd *source.Reader, emit func(burnra
 		touched = touched[:0]
 	}
 	lastTS = math.MinInt64
-	err = sp.each(func(recs []record) error {
+	err := sp.each(func(start int64, recs []record) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		for _, rec := range recs {
-			if rec.ts != lastTS {
+			ts := start + int64(rec.off)
+			if ts != lastTS {
 				evaluate(lastTS)
-				lastTS = rec.ts
+				lastTS = ts
 			}
 			// A series first seen after the recording began started from
 			// zero while it was being recorded.
-			r.Observe(series[rec.ref], rec.ts, rec.v, rec.ts > st.From, touch)
+			r.Observe(series[rec.ref], ts, rec.v, ts > st.From, touch)
 		}
 		return emitErr
 	})

@@ -9,31 +9,34 @@ import (
 )
 
 // record is one raw sample on its way from the file's order (series by
-// series) to time order.
+// series) to time order. Its time is kept relative to its block.
 type record struct {
-	ts  int64
+	off uint32 // milliseconds since the start of the block
 	ref uint32 // index of the series
-	_   uint32
 	v   float64
 }
 
 const recordSize = int(unsafe.Sizeof(record{}))
 
 // blockMS is the span of time sorted at once. Memory in the second pass is
-// about series × samples per series in one block × 24 bytes.
+// about the series' samples in one block × 16 bytes.
 const blockMS = int64(3600 * 1000)
 
-// blockBuffer is how many records a block gathers before they go to disk.
-const blockBuffer = 512
+// spoolMemory is how many records the spool holds in memory before it
+// writes them out: 64 MiB. A recording smaller than that never touches the
+// disk; a larger one is written out in runs of about that size.
+const spoolMemory = 64 << 20 / recordSize
 
-// spool reorders samples into time order without holding them in memory:
-// records go to a temporary file, appended in runs per block of time, and
-// come back one block at a time, sorted.
+// spool reorders samples into time order without holding them all in
+// memory: records gather per block of time, spill to a temporary file in
+// runs when too many are held, and come back one block at a time, sorted.
 type spool struct {
 	f      *os.File
 	off    int64
 	blocks map[int64]*block
-	n      int
+	held   int // records in memory
+	last   *block
+	lastK  int64
 }
 
 type block struct {
@@ -46,49 +49,63 @@ type run struct {
 	n   int
 }
 
-func newSpool() (*spool, error) {
-	f, err := os.CreateTemp("", "burnwatch-replay-*.spool")
-	if err != nil {
-		return nil, fmt.Errorf("creating the replay spool: %w", err)
-	}
-	os.Remove(f.Name()) // gone when closed, even after a crash
-	return &spool{f: f, blocks: map[int64]*block{}}, nil
+func newSpool() *spool {
+	return &spool{blocks: map[int64]*block{}, lastK: -1}
 }
 
-func (s *spool) close() error { return s.f.Close() }
-
-func (s *spool) add(r record) error {
-	k := r.ts / blockMS
-	b := s.blocks[k]
-	if b == nil {
-		b = &block{buf: make([]record, 0, blockBuffer)}
-		s.blocks[k] = b
+func (s *spool) close() error {
+	if s.f == nil {
+		return nil
 	}
-	b.buf = append(b.buf, r)
-	s.n++
-	if len(b.buf) == blockBuffer {
-		return s.flush(b)
+	return s.f.Close()
+}
+
+func (s *spool) add(ts int64, ref uint32, v float64) error {
+	k := ts / blockMS
+	b := s.last
+	if k != s.lastK {
+		if b = s.blocks[k]; b == nil {
+			b = &block{}
+			s.blocks[k] = b
+		}
+		s.last, s.lastK = b, k
+	}
+	b.buf = append(b.buf, record{off: uint32(ts - k*blockMS), ref: ref, v: v})
+	if s.held++; s.held >= spoolMemory {
+		return s.spill()
 	}
 	return nil
 }
 
-func (s *spool) flush(b *block) error {
-	if len(b.buf) == 0 {
-		return nil
+// spill writes every block's records held in memory to the spool file.
+func (s *spool) spill() error {
+	if s.f == nil {
+		f, err := os.CreateTemp("", "burnwatch-replay-*.spool")
+		if err != nil {
+			return fmt.Errorf("creating the replay spool: %w", err)
+		}
+		os.Remove(f.Name()) // gone when closed, even after a crash
+		s.f = f
 	}
-	raw := unsafe.Slice((*byte)(unsafe.Pointer(&b.buf[0])), len(b.buf)*recordSize)
-	if _, err := s.f.WriteAt(raw, s.off); err != nil {
-		return fmt.Errorf("writing the replay spool: %w", err)
+	for _, b := range s.blocks {
+		if len(b.buf) == 0 {
+			continue
+		}
+		raw := unsafe.Slice((*byte)(unsafe.Pointer(&b.buf[0])), len(b.buf)*recordSize)
+		if _, err := s.f.WriteAt(raw, s.off); err != nil {
+			return fmt.Errorf("writing the replay spool: %w", err)
+		}
+		b.runs = append(b.runs, run{s.off, len(b.buf)})
+		s.off += int64(len(raw))
+		b.buf = b.buf[:0]
 	}
-	b.runs = append(b.runs, run{s.off, len(b.buf)})
-	s.off += int64(len(raw))
-	b.buf = b.buf[:0]
+	s.held = 0
 	return nil
 }
 
 // each calls fn with every block's records in time order, sorted by time
-// and then by series.
-func (s *spool) each(fn func([]record) error) error {
+// and then by series, and the block's start in milliseconds.
+func (s *spool) each(fn func(start int64, recs []record) error) error {
 	keys := make([]int64, 0, len(s.blocks))
 	for k := range s.blocks {
 		keys = append(keys, k)
@@ -115,12 +132,11 @@ func (s *spool) each(fn func([]record) error) error {
 		}
 		recs = append(recs, b.buf...)
 		delete(s.blocks, k)
-		sorted = sortByTime(recs, sorted[:0], k*blockMS, &counts)
-		if err := fn(sorted); err != nil {
+		sorted = sortByTime(recs, sorted, &counts)
+		if err := fn(k*blockMS, sorted); err != nil {
 			return err
 		}
 		recs, sorted = sorted, recs
-		continue
 	}
 	return nil
 }
@@ -130,19 +146,19 @@ func (s *spool) each(fn func([]record) error) error {
 // mostly in ref order; so a stable counting sort by the second within the
 // block puts them nearly in order, and each second is then checked and
 // sorted if it needs to be.
-func sortByTime(recs, out []record, start int64, counts *[]int32) []record {
+func sortByTime(recs, out []record, counts *[]int32) []record {
 	const seconds = blockMS / 1000
 	c := slices.Grow((*counts)[:0], int(seconds)+1)[:seconds+1]
 	clear(c)
 	for _, r := range recs {
-		c[(r.ts-start)/1000+1]++
+		c[r.off/1000+1]++
 	}
 	for i := 1; i < len(c); i++ {
 		c[i] += c[i-1]
 	}
 	out = slices.Grow(out[:0], len(recs))[:len(recs)]
 	for _, r := range recs {
-		i := (r.ts - start) / 1000
+		i := r.off / 1000
 		out[c[i]] = r
 		c[i]++
 	}
@@ -159,7 +175,7 @@ func sortByTime(recs, out []record, start int64, counts *[]int32) []record {
 }
 
 func compare(a, b record) int {
-	if c := cmp.Compare(a.ts, b.ts); c != 0 {
+	if c := cmp.Compare(a.off, b.off); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.ref, b.ref)

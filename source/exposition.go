@@ -68,6 +68,7 @@ type Reader struct {
 	data      int    // len of chunk without the appended EOF
 	chunkLine int    // line number of the chunk's first line
 	p         textparse.Parser
+	om        *textparse.OpenMetricsParser // p, when it is one
 	entry     int  // entries parsed from this chunk so far
 	done      bool // the file ended, or its own # EOF was read
 	eof       bool // the input is exhausted
@@ -145,7 +146,19 @@ func (r *Reader) Next() bool {
 		r.entry++
 		switch e {
 		case textparse.EntrySeries:
-			series, ts, v := r.p.Series()
+			// Call the OpenMetrics parser by its concrete type, so that
+			// Series inlines and the timestamp it returns by pointer
+			// stays on the stack instead of costing an allocation.
+			var (
+				series []byte
+				ts     *int64
+				v      float64
+			)
+			if r.om != nil {
+				series, ts, v = r.om.Series()
+			} else {
+				series, ts, v = r.p.Series()
+			}
 			if ts == nil {
 				r.err = r.errorAt(r.entry-1, "sample has no timestamp; a recording needs one on every sample")
 				return false
@@ -268,6 +281,7 @@ func (r *Reader) setChunk(buf []byte) {
 	r.chunk = buf
 	r.entry = 0
 	r.p = r.parser(buf)
+	r.om, _ = r.p.(*textparse.OpenMetricsParser)
 }
 
 func (r *Reader) parser(b []byte) textparse.Parser {
