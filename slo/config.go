@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -140,8 +141,14 @@ func (c *Config) SLO(name string) *SLO {
 	return nil
 }
 
-// Budget is the fraction of events allowed to fail: 1 − objective.
-func (s *SLO) Budget() float64 { return 1 - s.Objective/100 }
+// Budget is the fraction of events allowed to fail: 1 − objective/100.
+//
+// 99.9 has no exact binary form, and 1 − 0.999 in floats is
+// 0.0009999999999998899, which would make a burn of exactly 1 look like
+// 1.0000000000001 and fire at a boundary it should not. The budget is
+// therefore rounded to nine decimals of a percent, which turns any
+// objective written in decimals into the float nearest its true budget.
+func (s *SLO) Budget() float64 { return math.Round((100-s.Objective)*1e9) / 1e11 }
 
 // Pairs returns the SLO's alert pairs with factors derived from its window.
 func (s *SLO) Pairs() []Pair { return s.pairs }
@@ -156,8 +163,3 @@ func (s *SLO) Playbook(sev Severity) string {
 	}
 	return ""
 }
-
-// Classify is a placeholder until the classify package lands.
-type Classify struct{}
-
-func (Classify) validate(*document, path) {}

@@ -149,3 +149,13 @@ func TestFactors(t *testing.T) {
 func round4(x float64) float64 {
 	return float64(int64(x*10000+0.5)) / 10000
 }
+
+func TestBudgetIsTheNearestFloat(t *testing.T) {
+	for _, tt := range []struct {
+		objective, want float64
+	}{{99.9, 0.001}, {99.95, 0.0005}, {99, 0.01}, {99.99, 0.0001}, {95, 0.05}} {
+		if got := (&SLO{Objective: tt.objective}).Budget(); got != tt.want {
+			t.Errorf("budget of %v%% = %v, want %v", tt.objective, got, tt.want)
+		}
+	}
+}
