@@ -69,9 +69,9 @@ type Reader struct {
 	chunkLine int    // line number of the chunk's first line
 	p         textparse.Parser
 	om        *textparse.OpenMetricsParser // p, when it is one
-	entry     int  // entries parsed from this chunk so far
-	done      bool // the file ended, or its own # EOF was read
-	eof       bool // the input is exhausted
+	entry     int                          // entries parsed from this chunk so far
+	done      bool                         // the file ended, or its own # EOF was read
+	eof       bool                         // the input is exhausted
 	carry     []byte
 
 	series    []byte // the current sample's series, as written

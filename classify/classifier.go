@@ -1,0 +1,257 @@
+package classify
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+// Decision is the outcome of classifying one code: its class, who decided,
+// and why.
+type Decision struct {
+	Class Class
+	// Rule names who decided: "config:rules[2]" for the config's own rules;
+	// "pack:pattern" for a pack's, where a prefix shows as prefix+"*" and a
+	// regular expression as "/re/" ("neo4j:Neo.ClientError.Cluster.*");
+	// DefaultRule when no rule matched.
+	Rule   string
+	Reason string
+}
+
+// DefaultRule is Decision.Rule when no rule matched: the code is Platform,
+// because an unknown failure is the platform's until a rule says otherwise.
+const DefaultRule = "default"
+
+// defaultDecision is returned for a code that no rule matches.
+var defaultDecision = Decision{
+	Class:  Platform,
+	Rule:   DefaultRule,
+	Reason: "no rule matches this code: an unknown failure is the platform's until a rule says otherwise",
+}
+
+// configRulePrefix names the config's own rules: config:rules[i].
+const configRulePrefix = "config:rules"
+
+// Classifier decides the class of error codes. It is immutable after New and
+// safe for concurrent use.
+//
+// Rules are tried in order and the first match wins. To make that cheap, the
+// rules are indexed, not scanned: exact codes without labels sit in a map,
+// and every other rule hangs in a byte trie under the literal text its
+// matches must begin with (the prefix, the regular expression's literal
+// prefix, or the exact code when it also has labels). Classify looks up the
+// map, then walks the trie along the code and tries only the rules it meets
+// whose position is before the best match so far. A prefix or regex rule that
+// comes before an exact rule therefore still wins, as first-match-wins says.
+type Classifier struct {
+	rules []compiled
+	exact map[string]int32 // code -> index of the first exact rule without labels
+	trie  []trieNode       // trie[0] is the root
+}
+
+// compiled is a rule ready to run.
+type compiled struct {
+	decision Decision
+	kind     matchKind
+	re       *regexp.Regexp // kind == kindRegex
+	labels   []labels.Label // sorted by name; all must equal the series' values
+}
+
+type matchKind uint8
+
+const (
+	kindExact matchKind = iota
+	kindPrefix
+	kindRegex
+)
+
+// trieNode is one byte of a key. Children are stored densely for the byte
+// range lo..lo+len(next)-1, so a step is an index, not a search.
+type trieNode struct {
+	lo    byte
+	next  []int32 // child node per byte from lo; 0 = none (0 is the root, never a child)
+	rules []int32 // rules keyed at exactly this depth, ascending
+	min   int32   // the smallest rule index here or below: the walk stops when it cannot beat the best
+}
+
+// New builds a classifier from the config's rules (named config:rules[i]),
+// followed by the rules of the named packs in the order given; packs == nil
+// means every built-in pack in the order of Packs. The first matching rule
+// wins; a code that none matches is Platform with the rule DefaultRule.
+// Every invalid rule is reported, each as rules[i].field.
+func New(rules []Rule, packs []string) (*Classifier, error) {
+	var errs []error
+	for i, r := range rules {
+		for _, fe := range r.Validate() {
+			errs = append(errs, fmt.Errorf("rules[%d].%s: %s", i, fe.Field, fe.Msg))
+		}
+	}
+	if packs == nil {
+		packs = Packs
+	}
+	seen := make(map[string]bool, len(packs))
+	var loaded []*pack
+	for _, name := range packs {
+		if seen[name] {
+			errs = append(errs, fmt.Errorf("pack %q is listed twice", name))
+			continue
+		}
+		seen[name] = true
+		p, err := loadPack(name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		loaded = append(loaded, p)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("building classifier: %w", errors.Join(errs...))
+	}
+
+	c := &Classifier{exact: make(map[string]int32), trie: []trieNode{{min: math.MaxInt32}}}
+	add := func(r Rule, name string) {
+		if len(c.rules) >= math.MaxInt32 {
+			panic("classify: too many rules")
+		}
+		c.add(r, name)
+	}
+	for i, r := range rules {
+		add(r, fmt.Sprintf("%s[%d]", configRulePrefix, i))
+	}
+	for _, p := range loaded {
+		for _, r := range p.rules {
+			add(r, p.name+":"+r.Match.name())
+		}
+	}
+	return c, nil
+}
+
+// add compiles a valid rule and indexes it.
+func (c *Classifier) add(r Rule, name string) {
+	idx := int32(len(c.rules))
+	cr := compiled{decision: Decision{Class: r.Class, Rule: name, Reason: r.Reason}}
+	for k, v := range r.Match.Labels {
+		cr.labels = append(cr.labels, labels.Label{Name: k, Value: v})
+	}
+	slices.SortFunc(cr.labels, func(a, b labels.Label) int { return strings.Compare(a.Name, b.Name) })
+	var key string
+	switch m := r.Match; {
+	case m.Code != "":
+		cr.kind, key = kindExact, m.Code
+		if len(cr.labels) == 0 {
+			if _, dup := c.exact[key]; !dup {
+				c.exact[key] = idx
+			}
+			c.rules = append(c.rules, cr)
+			return
+		}
+	case m.Prefix != "":
+		cr.kind, key = kindPrefix, m.Prefix
+	default:
+		cr.kind, key = kindRegex, literalPrefix(m.Regex)
+		cr.re = regexp.MustCompile(`^(?:` + m.Regex + `)$`) // Validate compiled it already
+	}
+	c.rules = append(c.rules, cr)
+	n := c.insert(key, idx)
+	c.trie[n].rules = append(c.trie[n].rules, idx)
+}
+
+// insert returns the node for key, creating the path as needed, and records
+// that rule idx lies on it.
+func (c *Classifier) insert(key string, idx int32) int32 {
+	var n int32
+	c.trie[0].min = min(c.trie[0].min, idx)
+	for i := 0; i < len(key); i++ {
+		b := key[i]
+		child := c.trie[n].child(b)
+		if child == 0 {
+			child = int32(len(c.trie))
+			c.trie = append(c.trie, trieNode{min: idx})
+			c.trie[n].setChild(b, child)
+		}
+		n = child
+		c.trie[n].min = min(c.trie[n].min, idx)
+	}
+	return n
+}
+
+func (t *trieNode) child(b byte) int32 {
+	if b < t.lo || int(b-t.lo) >= len(t.next) {
+		return 0
+	}
+	return t.next[b-t.lo]
+}
+
+func (t *trieNode) setChild(b byte, child int32) {
+	switch {
+	case len(t.next) == 0:
+		t.lo, t.next = b, []int32{child}
+		return
+	case b < t.lo:
+		grown := make([]int32, int(t.lo-b)+len(t.next))
+		copy(grown[t.lo-b:], t.next)
+		t.lo, t.next = b, grown
+	case int(b-t.lo) >= len(t.next):
+		t.next = append(t.next, make([]int32, int(b-t.lo)+1-len(t.next))...)
+	}
+	t.next[b-t.lo] = child
+}
+
+// Classify decides the class of code, an error code of a series whose other
+// labels are lset (which may be empty). The first matching rule decides; if
+// none does, the code is Platform with the rule DefaultRule.
+func (c *Classifier) Classify(code string, lset labels.Labels) Decision {
+	best := int32(math.MaxInt32)
+	if i, ok := c.exact[code]; ok {
+		best = i
+	}
+	// Walk the trie along code; at depth d the node's rules are those keyed by
+	// code[:d]. A node's rules are ascending, so the first match in a node is
+	// its best, and no rule at or after best can win: the walk ends where no
+	// rule below can beat it (an exact code of a pack, ahead of its families,
+	// costs the map lookup alone).
+	var n int32
+	for depth := 0; c.trie[n].min < best; depth++ {
+		for _, ri := range c.trie[n].rules {
+			if ri >= best {
+				break
+			}
+			if c.rules[ri].matches(code, depth, lset) {
+				best = ri
+				break
+			}
+		}
+		if depth == len(code) {
+			break
+		}
+		if n = c.trie[n].child(code[depth]); n == 0 {
+			break
+		}
+	}
+	if best == math.MaxInt32 {
+		return defaultDecision
+	}
+	return c.rules[best].decision
+}
+
+// matches reports whether a rule found in the trie at depth matches; the trie
+// path has already matched the rule's key against code[:depth].
+func (r *compiled) matches(code string, depth int, lset labels.Labels) bool {
+	for _, l := range r.labels {
+		if lset.Get(l.Name) != l.Value {
+			return false
+		}
+	}
+	switch r.kind {
+	case kindExact:
+		return depth == len(code)
+	case kindRegex:
+		return r.re.MatchString(code)
+	}
+	return true
+}
