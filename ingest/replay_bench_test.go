@@ -95,7 +95,7 @@ func benchReplay(b *testing.B, instances int) {
 	b.ResetTimer()
 	var samples int
 	for b.Loop() {
-		rd, err := source.Open(path, source.OpenMetrics)
+		rd, err := source.Open(path, nil, source.OpenMetrics)
 		if err != nil {
 			b.Fatal(err)
 		}

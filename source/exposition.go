@@ -82,33 +82,34 @@ type Reader struct {
 	err       error
 }
 
-// Open opens a file for reading; "-" is standard input and a name ending in
-// .gz is decompressed.
-func Open(name string, format Format) (*Reader, error) {
+// Open opens a recording for reading: the file name, or stdin when name is
+// "-". Gzip-compressed input is recognised by its magic bytes and read
+// decompressed.
+func Open(name string, stdin io.Reader, format Format) (*Reader, error) {
 	var (
-		r      io.Reader
+		r      io.Reader = stdin
 		closer io.Closer
 	)
-	if name == "-" {
-		r = os.Stdin
-	} else {
+	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return nil, err
 		}
 		r, closer = f, f
 	}
-	if strings.HasSuffix(name, ".gz") {
-		z, err := gzip.NewReader(r)
+	br := bufio.NewReaderSize(r, 64<<10)
+	var in io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		z, err := gzip.NewReader(br)
 		if err != nil {
 			if closer != nil {
 				closer.Close()
 			}
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		r = z
+		in = z
 	}
-	rd := NewReader(name, r, format)
+	rd := NewReader(name, in, format)
 	rd.closer = closer
 	return rd, nil
 }

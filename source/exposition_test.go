@@ -139,7 +139,7 @@ func TestOpensGzip(t *testing.T) {
 	if FormatOf(path) != OpenMetrics || FormatOf("x.prom.gz") != PromText {
 		t.Errorf("FormatOf guesses wrong")
 	}
-	r, err := Open(path, FormatOf(path))
+	r, err := Open(path, nil, FormatOf(path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +147,14 @@ func TestOpensGzip(t *testing.T) {
 	got, err := readAll(t, r)
 	if err != nil || len(got) != 3 {
 		t.Errorf("read %d samples, err %v", len(got), err)
+	}
+	// Compressed standard input is recognised by its magic bytes.
+	r, err = Open("-", bytes.NewReader(buf.Bytes()), OpenMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readAll(t, r); err != nil || len(got) != 3 {
+		t.Errorf("from stdin: read %d samples, err %v", len(got), err)
 	}
 }
 

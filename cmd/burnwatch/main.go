@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var err error
 	switch args[0] {
 	case "replay":
-		err = replayCmd(ctx, args[1:], stdout, stderr)
+		err = replayCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "check":
 		err = checkCmd(args[1:], stdout, stderr)
 	case "classify":

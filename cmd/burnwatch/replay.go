@@ -16,7 +16,7 @@ import (
 	"github.com/burnwatch/burnwatch/source"
 )
 
-func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("replay", stderr)
 	config := fs.String("config", "", "the config file (default: the embedded default config)")
 	data := fs.String("data", "", "the recorded OpenMetrics or Prometheus text file; - reads standard input, .gz is decompressed")
@@ -52,7 +52,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	rd, err := source.Open(*data, f)
+	rd, err := source.Open(*data, stdin, f)
 	if err != nil {
 		return err
 	}
