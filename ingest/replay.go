@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/prometheus/prometheus/model/labels"
+
 	"github.com/burnwatch/burnwatch/burnrate"
-	"github.com/burnwatch/burnwatch/source"
 )
 
 // Stats sums up a replay.
@@ -20,6 +21,24 @@ type Stats struct {
 	From, To    int64
 }
 
+// Samples is a source of counter samples grouped by series, each series
+// in time order: a recorded file (*source.Reader) or a range read from a
+// live server.
+type Samples interface {
+	// Next advances to the next sample; false at the end or on an error.
+	Next() bool
+	// NewSeries reports whether the sample starts a different series.
+	NewSeries() bool
+	// Labels returns the current series' labels.
+	Labels() labels.Labels
+	// At returns the sample's time in milliseconds and its value.
+	At() (int64, float64)
+	// Err returns the error that stopped Next.
+	Err() error
+	// Errorf returns an error located at the current sample.
+	Errorf(format string, args ...any) error
+}
+
 // cancelCheck is how many samples are read between checks for cancellation.
 const cancelCheck = 1 << 16
 
@@ -30,7 +49,7 @@ const cancelCheck = 1 << 16
 // A recording is grouped by series, not by time, so the samples are read
 // in one pass into a spool on disk and evaluated from there block by block;
 // memory grows with series and instances, not with the file.
-func (r *Router) Replay(ctx context.Context, rd *source.Reader, emit func(burnrate.Transition) error) (Stats, error) {
+func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Transition) error) (Stats, error) {
 	var st Stats
 	sp := newSpool()
 	defer sp.close()

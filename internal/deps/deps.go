@@ -1,0 +1,11 @@
+package deps
+
+import (
+	_ "github.com/DataDog/datadog-api-client-go/v2/api/datadog"
+	_ "github.com/DataDog/datadog-api-client-go/v2/api/datadogV1"
+	_ "github.com/DataDog/datadog-api-client-go/v2/api/datadogV2"
+	_ "github.com/prometheus/client_golang/api"
+	_ "github.com/prometheus/client_golang/api/prometheus/v1"
+	_ "github.com/prometheus/client_golang/prometheus"
+	_ "github.com/prometheus/client_golang/prometheus/promhttp"
+)
