@@ -17,7 +17,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sp := NewSpec(cfg.SLOs[0])
+	sp := NewSpec(cfg.SLOs[0], cfg.Classify.Surge)
 	const n = 1000
 	insts := make([]*Instance, n)
 	k0 := t0 / m

@@ -23,15 +23,30 @@ type Instance struct {
 	// evaluated is the last time the instance was evaluated, so that a
 	// caller can evaluate each touched instance once per timestamp.
 	evaluated int64
+	surge     *instanceSurge // nil when the guard is off
+	// Totals are the instance's events since it was created, by class.
+	Totals Events
 }
 
-// NewInstance returns an instance with an empty history.
+// NewInstance returns an instance of the SLO with an empty history.
 func NewInstance(sp *Spec, lset labels.Labels) *Instance {
-	return &Instance{Spec: sp, Labels: lset, store: NewStore(sp.Layout)}
+	in := &Instance{Spec: sp, Labels: lset, store: NewStore(sp.Layout)}
+	if sp.surge != nil {
+		in.surge = &instanceSurge{store: NewStore(sp.surge.layout), episode: -1}
+	}
+	sp.instances = append(sp.instances, in)
+	return in
 }
 
 // Add counts events that happened at time ts (milliseconds).
-func (in *Instance) Add(ts int64, d Counts) { in.store.Add(MinuteOf(ts), d) }
+func (in *Instance) Add(ts int64, e Events) {
+	k := MinuteOf(ts)
+	in.store.Add(k, e.Counts())
+	if in.surge != nil {
+		in.surge.store.Add(k, Counts{Valid: e.Total, Bad: e.User})
+	}
+	in.Totals = in.Totals.Add(e)
+}
 
 // Sum returns the instance's events over the window w ending at ts.
 func (in *Instance) Sum(ts int64, w time.Duration) Counts {
@@ -79,6 +94,9 @@ func (in *Instance) Evaluate(ts int64, emit func(Transition)) {
 		if in.alerts[i].Step(ts, firing[i]) {
 			emit(in.transition(ts, i, rates[:len(sp.mins)]))
 		}
+	}
+	if sp.surge != nil {
+		sp.surge.step(in, k, ts)
 	}
 }
 

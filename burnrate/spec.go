@@ -17,6 +17,8 @@ type Spec struct {
 	budget     float64
 	mins       []int64
 	pairs      []pair
+	surge      *surgeGuard // nil when the guard is off
+	instances  []*Instance
 }
 
 type pair struct {
@@ -29,9 +31,10 @@ type pair struct {
 // of two), so that evaluation keeps its rates on the stack.
 const maxWindows = 2 * slo.MaxPairs
 
-// NewSpec compiles an SLO for evaluation.
-func NewSpec(s *slo.SLO) *Spec {
-	sp := &Spec{SLO: s, budget: s.Budget()}
+// NewSpec compiles an SLO for evaluation, with the user-fault surge guard
+// configured by surge.
+func NewSpec(s *slo.SLO, surge slo.Surge) *Spec {
+	sp := &Spec{SLO: s, budget: s.Budget(), surge: newSurgeGuard(surge)}
 	exact, retain := time.Duration(0), s.Window.Std()
 	for _, p := range s.Pairs() {
 		for _, w := range []time.Duration{p.Long.Std(), p.Short.Std()} {
@@ -62,6 +65,9 @@ func NewSpec(s *slo.SLO) *Spec {
 	sp.Layout = NewLayout(exact, retain)
 	return sp
 }
+
+// Instances returns the SLO's instances in the order they were created.
+func (sp *Spec) Instances() []*Instance { return sp.instances }
 
 // Rate is the burn rate over one window.
 type Rate struct {

@@ -30,6 +30,23 @@ type Transition struct {
 	BurnRates []Rate // the long and short window of the pair that fired
 	Playbook  string
 	ID        string
+	// Codes are the error codes behind the transition, most frequent
+	// first: the platform codes burning the budget, or the user codes of
+	// a surge.
+	Codes []CodeCount
+	// For a user-fault surge: the instances surging, how many, and of how
+	// many instances of the SLO.
+	Instances []labels.Labels
+	Surging   int
+	Fleet     int
+}
+
+// CodeCount is how often an error code occurred recently.
+type CodeCount struct {
+	Code  string  `json:"code"`
+	Class string  `json:"class"`
+	Rule  string  `json:"rule"`
+	Count float64 `json:"count"`
 }
 
 // MarshalJSON writes the transition as one JSON object with burn rates
@@ -53,16 +70,44 @@ func (t Transition) MarshalJSON() ([]byte, error) {
 	b = strconv.AppendQuote(b, string(t.Severity))
 	b = append(b, `,"state":`...)
 	b = strconv.AppendQuote(b, t.State.String())
-	b = append(b, `,"burn_rates":{`...)
-	for i, r := range t.BurnRates {
-		if i > 0 {
-			b = append(b, ',')
+	if len(t.BurnRates) > 0 {
+		b = append(b, `,"burn_rates":{`...)
+		for i, r := range t.BurnRates {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, model.Duration(r.Window).String())
+			b = append(b, ':')
+			b = strconv.AppendFloat(b, math.Round(r.Rate*1000)/1000, 'f', -1, 64)
 		}
-		b = strconv.AppendQuote(b, model.Duration(r.Window).String())
-		b = append(b, ':')
-		b = strconv.AppendFloat(b, math.Round(r.Rate*1000)/1000, 'f', -1, 64)
+		b = append(b, '}')
 	}
-	b = append(b, '}')
+	if t.Alert == UserFaultSurgeAlert {
+		b = append(b, `,"surging":`...)
+		b = strconv.AppendInt(b, int64(t.Surging), 10)
+		b = append(b, `,"fleet":`...)
+		b = strconv.AppendInt(b, int64(t.Fleet), 10)
+		b = append(b, `,"instances":[`...)
+		for i, l := range t.Instances {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			lb, err := json.Marshal(l.Map())
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, lb...)
+		}
+		b = append(b, ']')
+	}
+	if len(t.Codes) > 0 {
+		cb, err := json.Marshal(t.Codes)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"codes":`...)
+		b = append(b, cb...)
+	}
 	if t.Playbook != "" {
 		b = append(b, `,"playbook":`...)
 		b = strconv.AppendQuote(b, t.Playbook)

@@ -112,17 +112,18 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 	}
 	var emitErr error
 	evaluate := func(ts int64) {
-		for _, in := range touched {
-			in.Evaluate(ts, func(t burnrate.Transition) {
-				st.Transitions++
-				if t.State == burnrate.Firing {
-					st.Fired++
-				}
-				if emitErr == nil {
-					emitErr = emit(t)
-				}
-			})
+		if ts == math.MinInt64 {
+			return
 		}
+		r.Evaluate(ts, touched, func(t burnrate.Transition) {
+			st.Transitions++
+			if t.State == burnrate.Firing {
+				st.Fired++
+			}
+			if emitErr == nil {
+				emitErr = emit(t)
+			}
+		})
 		touched = touched[:0]
 	}
 	lastTS = math.MinInt64

@@ -26,13 +26,20 @@ type Router struct {
 	instances  []map[string]*burnrate.Instance // per spec, by instance key
 	all        []*burnrate.Instance
 	series     map[string]*Series
+	// errors lists each instance's error series, to tell which codes
+	// burn its budget.
+	errors map[*burnrate.Instance][]*Series
 }
 
 // NewRouter compiles the config's SLOs for evaluation.
 func NewRouter(cfg *slo.Config, c Classifier) *Router {
-	r := &Router{classifier: c, series: map[string]*Series{}}
+	r := &Router{
+		classifier: c,
+		series:     map[string]*Series{},
+		errors:     map[*burnrate.Instance][]*Series{},
+	}
 	for _, s := range cfg.SLOs {
-		r.Specs = append(r.Specs, burnrate.NewSpec(s))
+		r.Specs = append(r.Specs, burnrate.NewSpec(s, cfg.Classify.Surge))
 		r.instances = append(r.instances, map[string]*burnrate.Instance{})
 	}
 	return r
@@ -51,16 +58,17 @@ type Series struct {
 	// Increase is the sum of the series' increases so far.
 	Increase float64
 	targets  []target
+	recent   recent // increases of an error series over the last hour
+	errors   bool
 	last     float64
-	lastTS   int64
 	seen     bool
 }
 
-// target is an instance a series counts for, and how: an increase d adds
-// d·unit to the instance's counts.
+// target is an instance a series counts for, and how: an increase d
+// counts as the events unit·d.
 type target struct {
 	inst *burnrate.Instance
-	unit burnrate.Counts
+	unit burnrate.Events
 }
 
 // Resolve returns the series with these labels, deciding on first sight
@@ -80,21 +88,26 @@ func (r *Router) Resolve(lset labels.Labels) *Series {
 		if s == nil {
 			s = &Series{Labels: lset.Copy()}
 		}
-		var unit burnrate.Counts
+		var unit burnrate.Events
 		if role&slo.RoleTotal != 0 {
-			unit.Valid = 1
+			unit.Total = 1
 		}
+		in := r.instance(i, s.Labels)
 		if role&slo.RoleErrors != 0 {
-			// valid = total − user − ignore; bad = platform
+			s.errors = true
 			s.Code = lset.Get(sp.SLO.SLI.CodeLabel)
 			s.Decision = r.classifier.Classify(s.Code, lset)
-			if s.Decision.Class == classify.Platform {
-				unit.Bad = 1
-			} else {
-				unit.Valid--
+			switch s.Decision.Class {
+			case classify.User:
+				unit.User = 1
+			case classify.Ignore:
+				unit.Ignore = 1
+			default:
+				unit.Platform = 1
 			}
+			r.errors[in] = append(r.errors[in], s)
 		}
-		s.targets = append(s.targets, target{inst: r.instance(i, s.Labels), unit: unit})
+		s.targets = append(s.targets, target{inst: in, unit: unit})
 	}
 	if s != nil {
 		r.series[key] = s
@@ -133,10 +146,37 @@ func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(
 	default:
 		d = v - s.last
 	}
-	s.last, s.lastTS = v, ts
+	s.last = v
 	s.Increase += d
+	if s.errors {
+		s.recent.add(ts, d)
+	}
 	for _, t := range s.targets {
-		t.inst.Add(ts, burnrate.Counts{Valid: d * t.unit.Valid, Bad: d * t.unit.Bad})
+		t.inst.Add(ts, t.unit.Scale(d))
 		touch(t.inst)
+	}
+}
+
+// Evaluate evaluates the instances at ts, then each SLO's user-fault surge
+// guard, and calls emit for every transition with the error codes behind
+// it.
+func (r *Router) Evaluate(ts int64, insts []*burnrate.Instance, emit func(burnrate.Transition)) {
+	for _, in := range insts {
+		in.Evaluate(ts, func(t burnrate.Transition) {
+			t.Codes = r.topCodes(ts, classify.Platform, in)
+			emit(t)
+		})
+	}
+	for _, sp := range r.Specs {
+		sp.EvaluateSurge(ts, func(t burnrate.Transition) {
+			var surging []*burnrate.Instance
+			for _, in := range sp.Instances() {
+				if in.Surging() {
+					surging = append(surging, in)
+				}
+			}
+			t.Codes = r.topCodes(ts, classify.User, surging...)
+			emit(t)
+		})
 	}
 }

@@ -13,6 +13,8 @@ type Classify struct {
 	// Packs lists the built-in packs to use; left out, all of them are on.
 	Packs []string        `yaml:"packs,omitempty"`
 	Rules []classify.Rule `yaml:"rules,omitempty"`
+	// Surge configures the guard that watches user faults.
+	Surge Surge `yaml:"surge,omitempty"`
 }
 
 // Classifier builds the classifier this config describes.
@@ -20,7 +22,10 @@ func (c *Config) Classifier() (*classify.Classifier, error) {
 	return classify.New(c.Classify.Rules, c.Classify.Packs)
 }
 
-func (c Classify) validate(d *document, p path) {
+func (c *Classify) validate(d *document, p path) {
+	if !c.Surge.Disabled {
+		c.Surge.validate(d, p.with("surge"))
+	}
 	for i, name := range c.Packs {
 		if !slices.Contains(classify.Packs, name) {
 			d.errorf(p.with("packs", i), "%q is not a built-in pack; valid: %s", name, strings.Join(classify.Packs, ", "))

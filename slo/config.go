@@ -115,6 +115,7 @@ func (c *Config) applyDefaults() {
 	if c.Version == 0 {
 		c.Version = Version
 	}
+	c.Classify.Surge.applyDefaults()
 	for _, s := range c.SLOs {
 		if s == nil {
 			continue
