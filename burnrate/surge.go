@@ -20,6 +20,10 @@ type surgeGuard struct {
 	episodes []Episode
 }
 
+// maxSurgeInstances bounds the instances a surge transition lists; Surging
+// says how many there are.
+const maxSurgeInstances = 20
+
 // maxEpisodes bounds the surges kept per SLO for the record.
 const maxEpisodes = 1000
 
@@ -123,7 +127,7 @@ func (sp *Spec) EvaluateSurge(ts int64, emit func(Transition)) {
 		Fleet:    n,
 	}
 	for _, in := range sp.instances {
-		if in.surge.surging {
+		if in.surge.surging && len(t.Instances) < maxSurgeInstances {
 			t.Instances = append(t.Instances, in.Labels)
 		}
 	}
@@ -139,4 +143,12 @@ func (sp *Spec) Episodes() []Episode {
 		return nil
 	}
 	return sp.surge.episodes
+}
+
+// SurgeConfig returns the surge guard's settings.
+func (sp *Spec) SurgeConfig() slo.Surge {
+	if sp.surge == nil {
+		return slo.Surge{Disabled: true}
+	}
+	return sp.surge.cfg
 }

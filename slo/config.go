@@ -97,13 +97,17 @@ func Parse(name string, data []byte) (*Config, error) {
 	if doc.checkShape(Config{}) {
 		return nil, doc.errs
 	}
+	// yaml.v3 decodes what it can past a type error, so validation still
+	// runs and every problem is reported at once; a field that failed to
+	// decode is reported once, by the decoder.
 	if err := root.Decode(cfg); err != nil {
 		doc.addDecodeError(err)
-		return nil, doc.errs
 	}
 	cfg.File = name
 	cfg.applyDefaults()
+	undecodable := len(doc.errs)
 	cfg.validate(&doc)
+	doc.dropRepeats(undecodable)
 	if len(doc.errs) > 0 {
 		doc.sort()
 		return nil, doc.errs

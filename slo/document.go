@@ -90,6 +90,18 @@ func child(n *yaml.Node, e any) (key, val *yaml.Node) {
 	return nil, nil
 }
 
+// dropRepeats removes validation errors about fields that the first n
+// errors, the decoder's, already report.
+func (d *document) dropRepeats(n int) {
+	bad := map[string]bool{}
+	for _, e := range d.errs[:n] {
+		bad[e.Field] = true
+	}
+	d.errs = slices.DeleteFunc(d.errs, func(e *Error) bool {
+		return bad[e.Field] && !slices.Contains(d.errs[:n], e)
+	})
+}
+
 func (d *document) sort() {
 	slices.SortStableFunc(d.errs, func(a, b *Error) int { return a.Line - b.Line })
 }

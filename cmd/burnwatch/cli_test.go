@@ -117,3 +117,70 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestReplaySummaryShowsWhatDidNotPage checks standard error: a single
+// tenant's syntax storm alerts no one but is in the counts and the surge
+// record, and a code no rule knows is listed for someone to classify.
+func TestReplaySummaryShowsWhatDidNotPage(t *testing.T) {
+	tests := []struct {
+		scenario string
+		want     []string
+	}{
+		{"tenant-syntax-storm", []string{
+			"errors by class: platform 0, user 173100, ignore 0",
+			`cypher-availability{database="db-3"}  97500 of 1680000 (5.80%)`,
+			`{database="db-3"}  2026-11-06T00:06:00Z to 2026-11-06T03:07:00Z, peak 100.0× baseline`,
+		}},
+		{"unknown-code", []string{
+			"unclassified codes, counted as platform failures",
+			"E_STORAGE_QUOTA  7500 errors in 1 series",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scenario, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, "", "replay", "--data", "../../testdata/replay/"+tt.scenario+".om")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("missing %q in:\n%s", w, stderr)
+				}
+			}
+			if strings.Contains(stdout, "replayed") {
+				t.Errorf("the summary went to standard output")
+			}
+		})
+	}
+}
+
+func TestClassifyCommand(t *testing.T) {
+	in := "Neo.ClientError.Statement.SyntaxError\nNeo.ClientError.Cluster.NotALeader\nNeo.ClientError.Security.AuthenticationRateLimit\nE_STORAGE_QUOTA\ncode=40P01,database=db-1\n"
+	code, stdout, stderr := runCmd(t, in, "classify")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := "Neo.ClientError.Statement.SyntaxError\tuser\tneo4j:Neo.ClientError.Statement.SyntaxError\n" +
+		"Neo.ClientError.Cluster.NotALeader\tplatform\tneo4j:Neo.ClientError.Cluster.NotALeader\n" +
+		"Neo.ClientError.Security.AuthenticationRateLimit\tuser\tneo4j:Neo.ClientError.Security.AuthenticationRateLimit\n" +
+		"E_STORAGE_QUOTA\tplatform\tdefault\n" +
+		"40P01\tuser\tsqlstate:40P01\n"
+	if stdout != want {
+		t.Errorf("got:\n%s\nwant:\n%s", stdout, want)
+	}
+
+	// A config's rules come first and name themselves by index; its pack
+	// list leaves the others out.
+	code, stdout, stderr = runCmd(t, in, "classify", "--config", "../../testdata/config/classify.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want = "Neo.ClientError.Statement.SyntaxError\tuser\tneo4j:Neo.ClientError.Statement.SyntaxError\n" +
+		"Neo.ClientError.Cluster.NotALeader\tplatform\tneo4j:Neo.ClientError.Cluster.NotALeader\n" +
+		"Neo.ClientError.Security.AuthenticationRateLimit\tplatform\tconfig:rules[0]\n" +
+		"E_STORAGE_QUOTA\tplatform\tconfig:rules[1]\n" +
+		"40P01\tplatform\tdefault\n"
+	if stdout != want {
+		t.Errorf("with the config, got:\n%s\nwant:\n%s", stdout, want)
+	}
+}

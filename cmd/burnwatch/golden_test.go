@@ -140,6 +140,16 @@ func TestGoldenPredictions(t *testing.T) {
 			"2026-11-05T10:01:00Z ticket firing",
 			"2026-11-06T21:36:00Z ticket resolved",
 		}},
+		{"unknown-code", []string{
+			"2026-11-05T02:01:00Z ticket firing",
+			"2026-11-05T02:02:00Z page firing",
+			"2026-11-05T02:45:00Z page resolved",
+		}},
+		{"tenant-syntax-storm", nil},
+		{"fleet-syntax-surge", []string{
+			"2026-11-06T00:14:00Z user-fault-surge ticket firing",
+			"2026-11-06T02:17:00Z user-fault-surge ticket resolved",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
@@ -149,11 +159,18 @@ func TestGoldenPredictions(t *testing.T) {
 			}
 			var got []string
 			for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-				var tr struct{ Time, Severity, State string }
+				if line == "" {
+					continue
+				}
+				var tr struct{ Time, Alert, Severity, State string }
 				if err := json.Unmarshal([]byte(line), &tr); err != nil {
 					t.Fatalf("%q: %v", line, err)
 				}
-				got = append(got, tr.Time+" "+tr.Severity+" "+tr.State)
+				kind := ""
+				if tr.Alert != "burn-rate" {
+					kind = tr.Alert + " "
+				}
+				got = append(got, tr.Time+" "+kind+tr.Severity+" "+tr.State)
 			}
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("transitions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))

@@ -68,11 +68,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	elapsed := time.Since(start)
-	fmt.Fprintf(stderr, "replayed %d samples of %d series (%d read by an SLO) for %d instances, %s to %s, in %s: %d transitions, %d alerts fired\n",
-		st.Samples, st.Series, st.SLOSeries, st.Instances,
-		time.UnixMilli(st.From).UTC().Format(time.RFC3339), time.UnixMilli(st.To).UTC().Format(time.RFC3339),
-		elapsed.Round(time.Millisecond), st.Transitions, st.Fired)
+	router.WriteSummary(stderr, st, time.Since(start))
 	return nil
 }
 
