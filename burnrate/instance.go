@@ -43,7 +43,7 @@ func (in *Instance) Add(ts int64, e Events) {
 	k := MinuteOf(ts)
 	in.store.Add(k, e.Counts())
 	if in.surge != nil {
-		in.surge.store.Add(k, Counts{Valid: e.Total, Bad: e.User})
+		in.surge.store.Add(surgeBucketOf(ts), Counts{Valid: e.Total, Bad: e.User})
 	}
 	in.Totals = in.Totals.Add(e)
 }
@@ -96,7 +96,12 @@ func (in *Instance) Evaluate(ts int64, emit func(Transition)) {
 		}
 	}
 	if sp.surge != nil {
-		sp.surge.step(in, k, ts)
+		// Judge each five-minute bucket once, when the first sample
+		// after it shows it is complete.
+		if b := surgeBucketOf(ts); b != in.surge.judged {
+			in.surge.judged = b
+			sp.surge.step(in, b-1, ts)
+		}
 	}
 }
 

@@ -36,11 +36,21 @@ type Episode struct {
 	Peak   float64   // the highest ratio of the recent to the baseline user-fault ratio
 }
 
+// surgeBucketMS is the guard's resolution: it keeps an instance's events in
+// five-minute buckets and judges the instance once per bucket, a fifth of
+// the memory traffic of minute buckets for an alert that watches hours.
+const surgeBucketMS = 5 * minuteMS
+
+// surgeBucketOf is the five-minute bucket of a time, rounded like MinuteOf.
+func surgeBucketOf(ms int64) int64 { return (ms + surgeBucketMS - 1) / surgeBucketMS }
+
 // instanceSurge is an instance's part in the guard: its total and user
-// events (as Valid and Bad of a Store) exact over the window and hourly
-// beyond, and whether it surges now.
+// events (as Valid and Bad of a Store, whose buckets here are five
+// minutes) exact over the window and hourly beyond, and whether it surges
+// now.
 type instanceSurge struct {
 	store   Store
+	judged  int64 // the bucket it was last judged in
 	surging bool
 	episode int // index into the guard's episodes while surging, else -1
 }
@@ -49,18 +59,21 @@ func newSurgeGuard(cfg slo.Surge) *surgeGuard {
 	if cfg.Disabled {
 		return nil
 	}
+	bucket := time.Duration(surgeBucketMS) * time.Millisecond
 	g := &surgeGuard{
 		cfg:      cfg,
-		window:   int64(cfg.Window.Std() / time.Minute),
-		baseline: int64(cfg.Baseline.Std() / time.Minute),
+		window:   int64(cfg.Window.Std() / bucket),
+		baseline: int64(cfg.Baseline.Std() / bucket),
 	}
-	// Exact to the minute over the window; the baseline's far edge is
-	// interpolated within an hour, which a seven-day baseline forgives.
-	g.layout = Layout{Fine: g.window + 1, Step: 60, Coarse: (g.window+g.baseline)/60 + 3}
+	// Exact to the bucket over the window; the baseline's far edge is
+	// interpolated within an hour (12 buckets), which a seven-day baseline
+	// forgives.
+	const hour = 12
+	g.layout = Layout{Fine: g.window + 1, Step: hour, Coarse: (g.window+g.baseline)/hour + 3}
 	return g
 }
 
-// step judges whether an instance surges at minute k:
+// step judges whether an instance surges at five-minute bucket k:
 //
 //	recent   = user ÷ total over (k−window, k]
 //	baseline = user ÷ total over (k−window−baseline, k−window]

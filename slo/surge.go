@@ -76,8 +76,8 @@ func (s *Surge) applyDefaults() {
 
 func (s *Surge) validate(d *document, p path) {
 	w, b := s.Window.Std(), s.Baseline.Std()
-	if w < 5*time.Minute || w > 6*time.Hour || w%time.Minute != 0 {
-		d.errorf(p.with("window"), "%s is not a surge window; use whole minutes from 5m to 6h", s.Window)
+	if w < 5*time.Minute || w > 6*time.Hour || w%(5*time.Minute) != 0 {
+		d.errorf(p.with("window"), "%s is not a surge window; use a multiple of 5m from 5m to 6h", s.Window)
 	}
 	if b < w || b%time.Hour != 0 {
 		d.errorf(p.with("baseline"), "%s is not a baseline; use whole hours, at least the window (%s)", s.Baseline, s.Window)

@@ -129,7 +129,7 @@ func TestReplaySummaryShowsWhatDidNotPage(t *testing.T) {
 		{"tenant-syntax-storm", []string{
 			"errors by class: platform 0, user 173100, ignore 0",
 			`cypher-availability{database="db-3"}  97500 of 1680000 (5.80%)`,
-			`{database="db-3"}  2026-11-06T00:06:00Z to 2026-11-06T03:07:00Z, peak 100.0× baseline`,
+			`{database="db-3"}  2026-11-06T00:11:00Z to 2026-11-06T03:11:00Z, peak 100.0× baseline`,
 		}},
 		{"unknown-code", []string{
 			"unclassified codes, counted as platform failures",

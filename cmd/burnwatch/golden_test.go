@@ -147,8 +147,8 @@ func TestGoldenPredictions(t *testing.T) {
 		}},
 		{"tenant-syntax-storm", nil},
 		{"fleet-syntax-surge", []string{
-			"2026-11-06T00:14:00Z user-fault-surge ticket firing",
-			"2026-11-06T02:17:00Z user-fault-surge ticket resolved",
+			"2026-11-06T00:16:00Z user-fault-surge ticket firing",
+			"2026-11-06T02:21:00Z user-fault-surge ticket resolved",
 		}},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,14 +84,23 @@ func writeJSON(w *bufio.Writer, t burnrate.Transition) error {
 
 // writeText writes a transition as a person reads it:
 //
-//	2026-11-05T02:00:00Z FIRING   page   cypher-availability{database="db-1"} burn 1h=16.8 5m=1000 playbook=database-unavailable
+//	2026-11-05T02:01:00Z FIRING   page   cypher-availability{database="db-1"} burn 1h=16.67 5m=200 codes Neo.DatabaseError.General.UnknownError×1000 playbook=database-unavailable
 func writeText(w *bufio.Writer, t burnrate.Transition) error {
-	var rates []string
-	for _, r := range t.BurnRates {
-		rates = append(rates, fmt.Sprintf("%s=%.4g", model.Duration(r.Window), r.Rate))
+	fmt.Fprintf(w, "%s %-8s %-6s ", t.Time.Format(time.RFC3339), strings.ToUpper(t.State.String()), t.Severity)
+	if t.Alert == burnrate.UserFaultSurgeAlert {
+		fmt.Fprintf(w, "%s %s: %d of %d instances", t.Alert, t.SLO, t.Surging, t.Fleet)
+	} else {
+		fmt.Fprintf(w, "%s%s burn", t.SLO, t.Labels)
+		for _, r := range t.BurnRates {
+			fmt.Fprintf(w, " %s=%.4g", model.Duration(r.Window), r.Rate)
+		}
 	}
-	fmt.Fprintf(w, "%s %-8s %-6s %s%s burn %s", t.Time.Format(time.RFC3339), strings.ToUpper(t.State.String()),
-		t.Severity, t.SLO, t.Labels, strings.Join(rates, " "))
+	if len(t.Codes) > 0 {
+		w.WriteString(" codes")
+		for _, c := range t.Codes {
+			fmt.Fprintf(w, " %s×%s", c.Code, strconv.FormatFloat(c.Count, 'f', -1, 64))
+		}
+	}
 	if t.Playbook != "" {
 		fmt.Fprintf(w, " playbook=%s", t.Playbook)
 	}
