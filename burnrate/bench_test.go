@@ -38,5 +38,15 @@ func BenchmarkEvaluate(b *testing.B) {
 		evals += n
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(evals), "ns/instance-eval")
-	b.ReportMetric(float64(sp.Layout.Bytes()+int(unsafe.Sizeof(Instance{}))), "B/instance")
+	b.ReportMetric(float64(instanceBytes(sp)), "B/instance")
+}
+
+// instanceBytes is the memory one instance of sp takes: its burn-rate
+// history, its surge guard's history, and the structs that hold them.
+func instanceBytes(sp *Spec) int {
+	n := sp.Layout.Bytes() + int(unsafe.Sizeof(Instance{}))
+	if sp.surge != nil {
+		n += sp.surge.layout.Bytes() + int(unsafe.Sizeof(instanceSurge{}))
+	}
+	return n
 }

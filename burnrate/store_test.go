@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/burnwatch/burnwatch/slo"
 )
 
 const (
@@ -150,6 +152,13 @@ func TestLayoutFitsBudget(t *testing.T) {
 		if (l.Coarse-2)*l.Step*int64(time.Minute) < int64(period) {
 			t.Errorf("a %v period retains only %d×%dm", period, l.Coarse, l.Step)
 		}
+	}
+	cfg, err := slo.LoadDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := instanceBytes(NewSpec(cfg.SLOs[0], cfg.Classify.Surge)); n > MaxInstanceBytes {
+		t.Errorf("a 30d instance with its surge guard takes %d bytes, over %d", n, MaxInstanceBytes)
 	}
 	if got := NewLayout(6*time.Hour, 7*24*time.Hour).Step; got != 60 {
 		t.Errorf("a 7d period gets %dm coarse buckets, want the finest, 60m", got)
