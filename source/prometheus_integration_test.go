@@ -1,0 +1,218 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/internal/promtest"
+	"github.com/burnwatch/burnwatch/internal/scenario"
+)
+
+// promSample is one sample as a Samples source yields it.
+type promSample struct {
+	series string
+	ts     int64
+	v      float64
+	new    bool
+}
+
+func (s promSample) String() string {
+	return fmt.Sprintf("%s %v @%s new=%v", s.series, s.v, time.UnixMilli(s.ts).UTC().Format(time.RFC3339Nano), s.new)
+}
+
+// promCollect reads a source to its end.
+func promCollect(t *testing.T, s ingest.Samples) []promSample {
+	t.Helper()
+	var got []promSample
+	for s.Next() {
+		ts, v := s.At()
+		got = append(got, promSample{s.Labels().String(), ts, v, s.NewSeries()})
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// promFromFile is what the file Reader yields of the recording for the
+// selectors and (from, to], with NewSeries as a source of just those
+// samples would report it.
+func promFromFile(t *testing.T, om string, selectors []string, from, to time.Time) []promSample {
+	t.Helper()
+	var sels [][]*labels.Matcher
+	for _, s := range selectors {
+		ms, err := parser.NewParser(parser.Options{}).ParseMetricSelector(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sels = append(sels, ms)
+	}
+	matches := func(lset labels.Labels) bool {
+		return slices.ContainsFunc(sels, func(ms []*labels.Matcher) bool {
+			return !slices.ContainsFunc(ms, func(m *labels.Matcher) bool { return !m.Matches(lset.Get(m.Name)) })
+		})
+	}
+	f, err := os.Open(om)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []promSample
+	for _, s := range promCollect(t, NewReader(om, f, OpenMetrics)) {
+		lset, err := parser.NewParser(parser.Options{}).ParseMetric(s.series)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !matches(lset) || s.ts <= from.UnixMilli() || s.ts > to.UnixMilli() {
+			continue
+		}
+		s.new = len(out) == 0 || out[len(out)-1].series != s.series
+		out = append(out, s)
+	}
+	return out
+}
+
+// promRecentScenario writes a scenario of six hours at one-minute steps that
+// ends at end: two databases, total and error counters, a counter reset
+// and a series that starts late. The series are in label order, as a
+// TSDB lists them.
+func promRecentScenario(t *testing.T, end time.Time) string {
+	t.Helper()
+	desc := `start ` + end.Add(-6*time.Hour).Format(time.RFC3339) + `
+step 1m
+neo4j_queries_total{database="db-1"} 0+1000x360
+# db-2 restarts after 200 minutes: a counter reset
+neo4j_queries_total{database="db-2"} 0+500.5x200 40+500x159
+neo4j_query_errors_total{database="db-1",code="Neo.ClientError.Statement.SyntaxError"} 0+2x360
+# db-2's first platform error comes four hours in
+neo4j_query_errors_total{database="db-2",code="Neo.DatabaseError.General.UnknownError"} _x240 0+7x120
+`
+	sc, err := scenario.Parse(strings.NewReader(desc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(t.TempDir(), "recent.om")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := sc.WriteOpenMetrics(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// TestPrometheusReadsWhatTheFileHolds serves a recording from a real
+// Prometheus and reads it back: every range must yield exactly what the
+// file Reader yields of it, in the same order.
+func TestPrometheusReadsWhatTheFileHolds(t *testing.T) {
+	end := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
+	om := promRecentScenario(t, end)
+	url := promtest.Start(t, om)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+
+	start := end.Add(-6 * time.Hour)
+	at := func(d time.Duration) time.Time { return start.Add(d) }
+	both := []string{"neo4j_queries_total", "neo4j_query_errors_total"}
+	for _, tc := range []struct {
+		name      string
+		chunk     time.Duration
+		selectors []string
+		from, to  time.Time
+		want      int // samples, as a check on the check
+	}{
+		{"the whole recording, in 50-minute chunks", 50 * time.Minute, both, at(-time.Minute), end, 4*361 - 240},
+		{"the whole recording in one chunk", 7 * time.Hour, both, at(-time.Minute), end, 4*361 - 240},
+		{"a range between samples excludes its start and includes its end", 50 * time.Minute, both, at(61 * time.Minute), at(200 * time.Minute), 3 * 139},
+		{"a range across the late series' start and db-2's reset", 50 * time.Minute, both, at(199 * time.Minute), at(250 * time.Minute), 3*51 + 11},
+		{"a range off the minute", 50 * time.Minute, both, at(90*time.Minute + 30*time.Second), at(95*time.Minute + 10500*time.Millisecond), 3 * 5},
+		{"a range within one chunk", time.Hour, both, at(100 * time.Minute), at(130 * time.Minute), 3 * 30},
+		{"overlapping selectors yield each series once", 50 * time.Minute,
+			[]string{`neo4j_query_errors_total{database="db-2"}`, `{__name__=~"neo4j_.*"}`, "neo4j_queries_total"}, at(300 * time.Minute), end, 3*60 + 60},
+		{"one database", 50 * time.Minute, []string{`{database="db-2"}`}, at(-time.Minute), end, 361 + 121},
+		{"a range after the data", 50 * time.Minute, both, end, end.Add(time.Hour), 0},
+		{"a selector that matches nothing", 50 * time.Minute, []string{"nothing_total"}, at(-time.Minute), end, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := NewPrometheus(PrometheusConfig{URL: url, Chunk: model.Duration(tc.chunk), Timeout: model.Duration(10 * time.Second), Retries: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			want := promFromFile(t, om, tc.selectors, tc.from, tc.to)
+			if len(want) != tc.want {
+				t.Fatalf("the file holds %d samples in the range, the test expects %d", len(want), tc.want)
+			}
+			got := promCollect(t, p.Samples(ctx, tc.selectors, tc.from, tc.to))
+			promAssertSame(t, got, want)
+
+			// Read yields the same, in runs.
+			var runs []promSample
+			for _, sel := range tc.selectors[:1] {
+				err := p.Read(ctx, sel, tc.from, tc.to, func(lset labels.Labels, ts []int64, vs []float64) error {
+					for i := range ts {
+						new := i == 0 && (len(runs) == 0 || runs[len(runs)-1].series != lset.String())
+						runs = append(runs, promSample{lset.String(), ts[i], vs[i], new})
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			promAssertSame(t, runs, promFromFile(t, om, tc.selectors[:1], tc.from, tc.to))
+		})
+	}
+}
+
+// TestPrometheusReadsAShiftedScenario serves one of the replay scenarios,
+// shifted to end now, and reads it back whole.
+func TestPrometheusReadsAShiftedScenario(t *testing.T) {
+	end := time.Now().UTC().Truncate(time.Minute)
+	om := promtest.Shift(t, filepath.Join("..", "testdata", "replay", "two-instances.om"), end)
+	url := promtest.Start(t, om)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	p, err := NewPrometheus(PrometheusConfig{URL: url, Chunk: model.Duration(3 * time.Hour), Timeout: model.Duration(10 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	sels := []string{"neo4j_queries_total", "neo4j_query_errors_total"}
+	from := end.Add(-12 * time.Hour)
+	want := promFromFile(t, om, sels, from, end)
+	if len(want) != 4*601 {
+		t.Fatalf("the shifted file holds %d samples, want %d", len(want), 4*601)
+	}
+	promAssertSame(t, promCollect(t, p.Samples(ctx, sels, from, end)), want)
+}
+
+func promAssertSame(t *testing.T, got, want []promSample) {
+	t.Helper()
+	for i := range max(len(got), len(want)) {
+		switch {
+		case i >= len(got):
+			t.Fatalf("sample %d: missing, want %s (%d samples, want %d)", i, want[i], len(got), len(want))
+		case i >= len(want):
+			t.Fatalf("sample %d: got %s, want no more (%d samples, want %d)", i, got[i], len(got), len(want))
+		case got[i] != want[i]:
+			t.Fatalf("sample %d: got %s, want %s", i, got[i], want[i])
+		}
+	}
+}
