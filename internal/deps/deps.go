@@ -1,3 +1,5 @@
+// Package deps pins the modules that packages still being written will
+// use, so that their versions are chosen once, here.
 package deps
 
 import (
@@ -8,4 +10,6 @@ import (
 	_ "github.com/prometheus/client_golang/api/prometheus/v1"
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/prometheus/client_golang/prometheus/promhttp"
+	_ "github.com/yuin/goldmark"
+	_ "modernc.org/sqlite"
 )
