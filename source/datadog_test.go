@@ -19,11 +19,7 @@ import (
 	"time"
 
 	"github.com/DataDog/datadog-api-client-go/v2/api/datadogV1"
-
-	"github.com/burnwatch/burnwatch/ingest"
 )
-
-var _ ingest.Samples = (*DatadogSamples)(nil)
 
 // Keys shaped like Datadog's: 32 and 40 hex digits.
 const (

@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/burnwatch/burnwatch/ingest"
 	"github.com/burnwatch/burnwatch/internal/promtest"
 	"github.com/burnwatch/burnwatch/internal/scenario"
 )
@@ -32,7 +31,17 @@ func (s promSample) String() string {
 }
 
 // promCollect reads a source to its end.
-func promCollect(t *testing.T, s ingest.Samples) []promSample {
+// samples is what every source yields (ingest.Samples, which the ingest
+// tests check each source implements).
+type samples interface {
+	Next() bool
+	NewSeries() bool
+	Labels() labels.Labels
+	At() (int64, float64)
+	Err() error
+}
+
+func promCollect(t *testing.T, s samples) []promSample {
 	t.Helper()
 	var got []promSample
 	for s.Next() {

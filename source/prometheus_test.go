@@ -20,14 +20,6 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"gopkg.in/yaml.v3"
-
-	"github.com/burnwatch/burnwatch/ingest"
-)
-
-// Both sources serve the replay.
-var (
-	_ ingest.Samples = (*Reader)(nil)
-	_ ingest.Samples = (*PromSamples)(nil)
 )
 
 const (
