@@ -1,6 +1,7 @@
 package burnrate
 
 import (
+	"slices"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -140,10 +141,13 @@ func (sp *Spec) EvaluateSurge(ts int64, emit func(Transition)) {
 		Fleet:    n,
 	}
 	for _, in := range sp.instances {
-		if in.surge.surging && len(t.Instances) < maxSurgeInstances {
+		if in.surge.surging {
 			t.Instances = append(t.Instances, in.Labels)
 		}
 	}
+	// In label order, whatever order the instances were first seen in.
+	slices.SortFunc(t.Instances, labels.Compare)
+	t.Instances = t.Instances[:min(len(t.Instances), maxSurgeInstances)]
 	emit(t)
 }
 

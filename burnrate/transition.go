@@ -1,8 +1,10 @@
 package burnrate
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -116,4 +118,19 @@ func (t Transition) MarshalJSON() ([]byte, error) {
 	b = strconv.AppendQuote(b, t.ID)
 	b = append(b, '}')
 	return b, nil
+}
+
+// CompareTransitions orders transitions of one time canonically: by SLO,
+// alert kind, instance labels and severity (page before ticket).
+func CompareTransitions(a, b Transition) int {
+	if c := cmp.Compare(a.SLO, b.SLO); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Alert, b.Alert); c != 0 {
+		return c
+	}
+	if c := labels.Compare(a.Labels, b.Labels); c != 0 {
+		return c
+	}
+	return slices.Index(slo.Severities, a.Severity) - slices.Index(slo.Severities, b.Severity)
 }

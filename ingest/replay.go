@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -111,11 +112,19 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 		}
 	}
 	var emitErr error
+	var batch []burnrate.Transition
 	evaluate := func(ts int64) {
 		if ts == math.MinInt64 {
 			return
 		}
-		r.Evaluate(ts, touched, func(t burnrate.Transition) {
+		r.Evaluate(ts, touched, func(t burnrate.Transition) { batch = append(batch, t) })
+		touched = touched[:0]
+		// Transitions of one timestamp come out in a canonical order,
+		// whatever order the source gave the series in.
+		if len(batch) > 1 {
+			slices.SortStableFunc(batch, burnrate.CompareTransitions)
+		}
+		for _, t := range batch {
 			st.Transitions++
 			if t.State == burnrate.Firing {
 				st.Fired++
@@ -123,8 +132,8 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 			if emitErr == nil {
 				emitErr = emit(t)
 			}
-		})
-		touched = touched[:0]
+		}
+		batch = batch[:0]
 	}
 	lastTS = math.MinInt64
 	err := sp.each(func(start int64, recs []record) error {

@@ -105,7 +105,8 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"no command", nil, "usage: burnwatch"},
 		{"an unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
-		{"replay without data", []string{"replay"}, "--data is required"},
+		{"replay without data", []string{"replay"}, "give either --data, the recorded file to replay, or --prometheus"},
+		{"replay from Prometheus without --from", []string{"replay", "--prometheus", "http://127.0.0.1:1"}, "--prometheus needs --from"},
 		{"an unknown output", []string{"replay", "--data", "x.om", "--output", "yaml"}, `unknown --output "yaml"`},
 	}
 	for _, tt := range tests {

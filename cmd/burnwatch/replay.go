@@ -14,6 +14,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/source"
 )
 
@@ -21,13 +22,16 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs := newFlags("replay", stderr)
 	config := fs.String("config", "", "the config file (default: the embedded default config)")
 	data := fs.String("data", "", "the recorded OpenMetrics or Prometheus text file; - reads standard input, .gz is decompressed")
+	promURL := fs.String("prometheus", "", "instead of --data, read the history from this Prometheus server (or Thanos, Mimir, VictoriaMetrics)")
+	from := fs.String("from", "", "with --prometheus: the start of the history, RFC 3339 (exclusive)")
+	to := fs.String("to", "", "with --prometheus: the end of the history, RFC 3339 (default: now)")
 	format := fs.String("format", "", "the file's format, openmetrics or prometheus (default: prometheus for .prom and .txt, else openmetrics)")
 	output := fs.String("output", "json", "json: one JSON line per transition; text: one readable line per transition")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *data == "" {
-		return usageError{errors.New("--data is required: the recorded file to replay")}
+	if (*data == "") == (*promURL == "") {
+		return usageError{errors.New("give either --data, the recorded file to replay, or --prometheus with --from and --to")}
 	}
 	f := source.FormatOf(*data)
 	if *format != "" {
@@ -53,16 +57,27 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	rd, err := source.Open(*data, stdin, f)
-	if err != nil {
-		return err
+	var samples ingest.Samples
+	if *promURL != "" {
+		ps, closeFn, err := prometheusHistory(ctx, cfg, *promURL, *from, *to)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		samples = ps
+	} else {
+		rd, err := source.Open(*data, stdin, f)
+		if err != nil {
+			return err
+		}
+		defer rd.Close()
+		samples = rd
 	}
-	defer rd.Close()
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	router := ingest.NewRouter(cfg, classifier)
 	start := time.Now()
-	st, err := router.Replay(ctx, rd, func(t burnrate.Transition) error { return write(out, t) })
+	st, err := router.Replay(ctx, samples, func(t burnrate.Transition) error { return write(out, t) })
 	if ferr := out.Flush(); err == nil {
 		err = ferr
 	}
@@ -71,6 +86,38 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	router.WriteSummary(stderr, st, time.Since(start))
 	return nil
+}
+
+// prometheusHistory reads every SLO's total and error series from a
+// Prometheus server over (from, to].
+func prometheusHistory(ctx context.Context, cfg *slo.Config, url, from, to string) (ingest.Samples, func(), error) {
+	if from == "" {
+		return nil, nil, usageError{errors.New("--prometheus needs --from, the start of the history to replay")}
+	}
+	start, err := time.Parse(time.RFC3339, from)
+	if err != nil {
+		return nil, nil, usageError{fmt.Errorf("--from: %w", err)}
+	}
+	end := time.Now()
+	if to != "" {
+		if end, err = time.Parse(time.RFC3339, to); err != nil {
+			return nil, nil, usageError{fmt.Errorf("--to: %w", err)}
+		}
+	}
+	if !end.After(start) {
+		return nil, nil, usageError{errors.New("--to must be after --from")}
+	}
+	pc := source.DefaultPrometheusConfig()
+	pc.URL = url
+	p, err := source.NewPrometheus(pc)
+	if err != nil {
+		return nil, nil, err
+	}
+	var selectors []string
+	for _, s := range cfg.SLOs {
+		selectors = append(selectors, s.SLI.Total, s.SLI.Errors)
+	}
+	return p.Samples(ctx, selectors, start, end), p.Close, nil
 }
 
 func writeJSON(w *bufio.Writer, t burnrate.Transition) error {
