@@ -32,6 +32,11 @@ type Config struct {
 	SLOs     []*SLO   `yaml:"slos"`
 	Classify Classify `yaml:"classify,omitempty"`
 
+	// The service's settings (burnwatch serve).
+	EvaluationInterval Duration  `yaml:"evaluation_interval,omitempty"`
+	Sources            []*Source `yaml:"sources,omitempty"`
+	NoData             NoData    `yaml:"no_data,omitempty"`
+
 	// File is the name the config was loaded from, used in errors.
 	File string `yaml:"-"`
 }
@@ -46,6 +51,8 @@ type SLO struct {
 	SLI         SLI      `yaml:"sli"`
 	GroupBy     []string `yaml:"group_by,omitempty"`
 	Alerting    Alerting `yaml:"alerting,omitempty"`
+	// Source names the source the SLO reads; left out, the only one.
+	Source string `yaml:"source,omitempty"`
 
 	totalMatchers []*labels.Matcher
 	errorMatchers []*labels.Matcher
@@ -120,6 +127,7 @@ func (c *Config) applyDefaults() {
 		c.Version = Version
 	}
 	c.Classify.Surge.applyDefaults()
+	c.applyServiceDefaults()
 	for _, s := range c.SLOs {
 		if s == nil {
 			continue

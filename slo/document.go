@@ -130,6 +130,9 @@ func (d *document) walk(n *yaml.Node, t reflect.Type, p path) {
 	if t == reflect.TypeFor[Policy]() && n.Kind == yaml.SequenceNode {
 		t = reflect.TypeFor[[]PairSpec]()
 	}
+	if t == reflect.TypeFor[Source]() {
+		t = reflect.TypeFor[sourceFields]()
+	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
 		return
 	}

@@ -39,6 +39,7 @@ func (c *Config) validate(d *document) {
 		s.validate(d, p)
 	}
 	c.Classify.validate(d, path{"classify"})
+	c.validateService(d)
 }
 
 func (s *SLO) validate(d *document, p path) {
