@@ -63,6 +63,32 @@ func (in *Instance) Alert(sev slo.Severity) Alert {
 	return Alert{}
 }
 
+// BurnRates returns the burn rate over each of the policy's windows at ts.
+func (in *Instance) BurnRates(ts int64) []Rate {
+	sp := in.Spec
+	k := MinuteOf(ts)
+	now := in.store.cum(k)
+	rates := make([]Rate, len(sp.mins))
+	for i, w := range sp.mins {
+		rates[i] = Rate{sp.Windows[i], BurnRate(now.sub(in.store.cum(k-w)), sp.budget)}
+	}
+	return rates
+}
+
+// BudgetRemaining is the fraction of the period's error budget left at
+// ts: 1 − bad ÷ (budget × valid) over the period; negative when overspent,
+// 1 with no valid events.
+func (in *Instance) BudgetRemaining(ts int64) float64 {
+	c := in.Sum(ts, in.Spec.SLO.Window.Std())
+	if c.Valid <= 0 {
+		return 1
+	}
+	return 1 - c.Bad/(in.Spec.budget*c.Valid)
+}
+
+// LastData is the time of the newest minute with events, 0 if none.
+func (in *Instance) LastData() int64 { return in.store.Head() * minuteMS }
+
 // Evaluated reports whether the instance was evaluated at ts already, and
 // marks it evaluated at ts.
 func (in *Instance) Evaluated(ts int64) bool {

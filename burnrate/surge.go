@@ -169,3 +169,18 @@ func (sp *Spec) SurgeConfig() slo.Surge {
 	}
 	return sp.surge.cfg
 }
+
+// SurgeAlert returns the state of the SLO's user-fault surge alert.
+func (sp *Spec) SurgeAlert() Alert {
+	if sp.surge == nil {
+		return Alert{}
+	}
+	return sp.surge.alert
+}
+
+// SetSurgeAlert restores the state of the SLO's user-fault surge alert.
+func (sp *Spec) SetSurgeAlert(a Alert) {
+	if sp.surge != nil {
+		sp.surge.alert = a
+	}
+}

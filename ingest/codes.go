@@ -48,9 +48,9 @@ func (r *recent) sum(ts int64) float64 {
 	return t
 }
 
-// topCodes returns the codes of class that occurred most in the last hour
+// TopCodes returns the codes of class that occurred most in the last hour
 // up to ts across the instances' error series.
-func (r *Router) topCodes(ts int64, class classify.Class, insts ...*burnrate.Instance) []burnrate.CodeCount {
+func (r *Router) TopCodes(ts int64, class classify.Class, insts ...*burnrate.Instance) []burnrate.CodeCount {
 	var codes []burnrate.CodeCount
 	for _, in := range insts {
 		for _, s := range r.errors[in] {

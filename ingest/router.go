@@ -6,6 +6,8 @@
 package ingest
 
 import (
+	"slices"
+
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/burnwatch/burnwatch/burnrate"
@@ -29,6 +31,11 @@ type Router struct {
 	// errors lists each instance's error series, to tell which codes
 	// burn its budget.
 	errors map[*burnrate.Instance][]*Series
+	// OnAdd, when set, is told every increment counted for an instance:
+	// the service journals them.
+	OnAdd func(in *burnrate.Instance, ts int64, e burnrate.Events)
+	// dirty lists the series observed since TakeDirty last ran.
+	dirty []*Series
 }
 
 // NewRouter compiles the config's SLOs for evaluation.
@@ -61,7 +68,26 @@ type Series struct {
 	recent   recent // increases of an error series over the last hour
 	errors   bool
 	last     float64
+	lastTS   int64
 	seen     bool
+	dirty    bool
+}
+
+// Cursor returns the series' last sample: what the next increase is
+// measured from.
+func (s *Series) Cursor() (ts int64, v float64, ok bool) { return s.lastTS, s.last, s.seen }
+
+// Restore sets the series' last sample, as a restarted service knew it.
+func (s *Series) Restore(ts int64, v float64) { s.lastTS, s.last, s.seen = ts, v, true }
+
+// TakeDirty returns the series observed since it last ran.
+func (r *Router) TakeDirty() []*Series {
+	d := r.dirty
+	for _, s := range d {
+		s.dirty = false
+	}
+	r.dirty = nil
+	return d
 }
 
 // target is an instance a series counts for, and how: an increase d
@@ -127,6 +153,64 @@ func (r *Router) instance(i int, lset labels.Labels) *burnrate.Instance {
 	return in
 }
 
+// Instance returns the instance of the named SLO that lset belongs to,
+// creating it if need be; nil if there is no such SLO.
+func (r *Router) Instance(sloName string, lset labels.Labels) *burnrate.Instance {
+	for i, sp := range r.Specs {
+		if sp.SLO.Name == sloName {
+			return r.instance(i, lset)
+		}
+	}
+	return nil
+}
+
+// Pushed returns the series that pushed counts of an SLO instance's code
+// are kept as; code "" is the instance's total. Its increments are counted
+// with Increment, not Observe: pushed counts are increases already.
+func (r *Router) Pushed(sloName string, lset labels.Labels, code string) *Series {
+	i := slices.IndexFunc(r.Specs, func(sp *burnrate.Spec) bool { return sp.SLO.Name == sloName })
+	if i < 0 {
+		return nil
+	}
+	sp := r.Specs[i]
+	b := labels.NewBuilder(sp.SLO.Instance(lset))
+	b.Set(labels.MetricName, "burnwatch_pushed:"+sloName)
+	if code != "" {
+		b.Set(sp.SLO.SLI.CodeLabel, code)
+	}
+	id := b.Labels()
+	key := id.String()
+	if s, ok := r.series[key]; ok {
+		return s
+	}
+	s := &Series{Labels: id}
+	in := r.instance(i, id)
+	unit := burnrate.Events{Total: 1}
+	if code != "" {
+		s.errors = true
+		s.Code = code
+		s.Decision = r.classifier.Classify(code, lset)
+		unit = burnrate.Events{}
+		switch s.Decision.Class {
+		case classify.User:
+			unit.User = 1
+		case classify.Ignore:
+			unit.Ignore = 1
+		default:
+			unit.Platform = 1
+		}
+		r.errors[in] = append(r.errors[in], s)
+	}
+	s.targets = []target{{inst: in, unit: unit}}
+	r.series[key] = s
+	return s
+}
+
+// Increment counts an increase d of s at ts, as pushed events are.
+func (r *Router) Increment(s *Series, ts int64, d float64, touch func(*burnrate.Instance)) {
+	r.count(s, ts, d, touch)
+}
+
 // Observe takes a counter sample of s at ts (milliseconds) and counts its
 // increase for the series' instances. fresh says whether a first sample
 // is an increase from zero (a series that appeared while we watched) or
@@ -146,13 +230,25 @@ func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(
 	default:
 		d = v - s.last
 	}
-	s.last = v
+	s.last, s.lastTS = v, ts
+	if !s.dirty {
+		s.dirty = true
+		r.dirty = append(r.dirty, s)
+	}
+	r.count(s, ts, d, touch)
+}
+
+func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Instance)) {
 	s.Increase += d
 	if s.errors {
 		s.recent.add(ts, d)
 	}
 	for _, t := range s.targets {
-		t.inst.Add(ts, t.unit.Scale(d))
+		e := t.unit.Scale(d)
+		t.inst.Add(ts, e)
+		if r.OnAdd != nil {
+			r.OnAdd(t.inst, ts, e)
+		}
 		touch(t.inst)
 	}
 }
@@ -163,7 +259,7 @@ func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(
 func (r *Router) Evaluate(ts int64, insts []*burnrate.Instance, emit func(burnrate.Transition)) {
 	for _, in := range insts {
 		in.Evaluate(ts, func(t burnrate.Transition) {
-			t.Codes = r.topCodes(ts, classify.Platform, in)
+			t.Codes = r.TopCodes(ts, classify.Platform, in)
 			emit(t)
 		})
 	}
@@ -175,7 +271,7 @@ func (r *Router) Evaluate(ts int64, insts []*burnrate.Instance, emit func(burnra
 					surging = append(surging, in)
 				}
 			}
-			t.Codes = r.topCodes(ts, classify.User, surging...)
+			t.Codes = r.TopCodes(ts, classify.User, surging...)
 			emit(t)
 		})
 	}
