@@ -18,7 +18,11 @@ import (
 const (
 	BurnRateAlert       = "burn-rate"        // an SLO's own multiwindow alert
 	UserFaultSurgeAlert = "user-fault-surge" // the classifier's guard on user faults
+	NoDataAlert         = "no-data"          // a source that stopped delivering
 )
+
+// EmptyLabels are the labels of an SLO-wide alert.
+var EmptyLabels = labels.EmptyLabels()
 
 // Transition is a change of an alert's state, as replay prints it and
 // notifiers receive it.

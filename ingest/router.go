@@ -216,6 +216,11 @@ func (r *Router) Increment(s *Series, ts int64, d float64, touch func(*burnrate.
 // is an increase from zero (a series that appeared while we watched) or
 // only a baseline. touch is called for each instance counted for.
 func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(*burnrate.Instance)) {
+	if s.seen && ts <= s.lastTS {
+		// Read before: a live source re-reads from its cursor after a
+		// failed cycle, and counting a sample twice would be wrong.
+		return
+	}
 	var d float64
 	switch {
 	case !s.seen:

@@ -19,6 +19,7 @@ const exitUsage = 2
 const usage = `usage: burnwatch <command> [flags]
 
 commands:
+  serve      the service: read sources, evaluate, keep state, answer over HTTP
   replay     evaluate a recorded OpenMetrics file and print every alert transition
   check      validate a config
   classify   classify error codes read from standard input
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var err error
 	switch args[0] {
+	case "serve":
+		err = serveCmd(ctx, args[1:], stderr)
 	case "replay":
 		err = replayCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "check":

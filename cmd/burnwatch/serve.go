@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/burnwatch/burnwatch/service"
+)
+
+func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	config := fs.String("config", "", "the config file (default: the embedded default config: an events source)")
+	listen := fs.String("web.listen-address", ":9099", "the address of the HTTP API, /metrics and /playbooks")
+	storage := fs.String("storage.path", "./data", "the directory of burnwatch's SQLite state")
+	logFormat := fs.String("log.format", "text", "text or json")
+	logLevel := fs.String("log.level", "info", "debug, info, warn or error")
+	perInstance := fs.Bool("metrics.per-instance", false, "export a burn-rate series per instance and window on /metrics (tens of thousands of instances make as many series)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return usageError{err}
+	}
+	svc, err := service.New(ctx, service.Options{
+		ConfigPath:         *config,
+		StoragePath:        *storage,
+		Logger:             log,
+		PerInstanceMetrics: *perInstance,
+	})
+	if err != nil {
+		return err
+	}
+	if err := svc.EnsureEventsToken(); err != nil {
+		svc.Close()
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		svc.Close()
+		return err
+	}
+	log.Info("burnwatch serving", "address", ln.Addr().String(), "storage", *storage, "version", version)
+	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("HTTP server failed", "err", err)
+		}
+	}()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := svc.Reload(ctx); err != nil {
+					log.Error("SIGHUP: config rejected", "err", err)
+				}
+			}
+		}
+	}()
+
+	runErr := svc.Run(ctx)
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Warn("HTTP shutdown", "err", err)
+	}
+	return runErr
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log.level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log.format %q: valid: text, json", format)
+}

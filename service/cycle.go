@@ -1,0 +1,415 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/source"
+	"github.com/burnwatch/burnwatch/store"
+)
+
+// feed is one configured source as the loop reads it.
+type feed struct {
+	src       *slo.Source
+	prom      *source.Prometheus
+	selectors []string // every total and errors selector of the SLOs it serves
+	cursor    int64    // ms: read up to here
+	lastData  int64    // ms: the last cycle that brought anything
+	since     int64    // ms: when the service started watching it
+	failing   error
+}
+
+// noDataAlert is an SLO's alert on its source delivering nothing.
+type noDataAlert struct {
+	alert burnrate.Alert
+}
+
+// cyclePending is what the cycle (or the backfill chunks) changed and the
+// store has not committed yet. A failed commit keeps it for the next.
+type cyclePending struct {
+	journal     map[journalKey]burnrate.Events
+	cursors     map[string]store.SeriesCursor // by source and series
+	alerts      map[string]store.AlertState
+	records     []store.TransitionRecord
+	transitions []burnrate.Transition
+	consumed    []int64
+}
+
+type journalKey struct {
+	in     *burnrate.Instance
+	minute int64
+}
+
+func (p *cyclePending) reset() {
+	*p = cyclePending{
+		journal: map[journalKey]burnrate.Events{},
+		cursors: map[string]store.SeriesCursor{},
+		alerts:  map[string]store.AlertState{},
+	}
+}
+
+// onAdd journals every increment counted, per instance and minute.
+func (s *Service) onAdd(in *burnrate.Instance, ts int64, e burnrate.Events) {
+	k := journalKey{in, burnrate.MinuteOf(ts)}
+	s.pending.journal[k] = s.pending.journal[k].Add(e)
+}
+
+// Cycle reads every source up to now, evaluates every instance with data,
+// and commits what changed in one transaction. It is what Run does each
+// evaluation interval; tests call it with their own clock.
+func (s *Service) Cycle(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start := time.Now()
+	now := s.now().UnixMilli()
+	ready := true
+	for _, f := range s.feeds {
+		if err := s.read(ctx, f, now); err != nil {
+			f.failing = err
+			s.metrics.SourceErrors.WithLabelValues(f.src.Name).Inc()
+			s.log.Warn("reading a source failed; its instances hold their alerts", "source", f.src.Name, "err", err)
+			if f.cursor == 0 {
+				ready = false
+			}
+			continue
+		}
+		f.failing = nil
+	}
+	s.evaluate(now)
+	s.cycles++
+	err := s.commit(ctx, now, s.cycles%snapshotEvery == 0)
+	s.metrics.Evaluations.Inc()
+	s.metrics.EvaluationDuration.Observe(time.Since(start).Seconds())
+	if ready && !s.ready.Load() {
+		s.ready.Store(true)
+		s.notReady.Store("")
+		s.log.Info("ready", "instances", len(s.router.Instances()))
+	}
+	return err
+}
+
+// read counts what a source has that is new since its cursor.
+func (s *Service) read(ctx context.Context, f *feed, now int64) error {
+	switch {
+	case f.prom != nil:
+		return s.readPrometheus(ctx, f, now)
+	case f.src.Events != nil:
+		return s.readEvents(ctx, f, now)
+	}
+	return fmt.Errorf("source %s: %s sources are not wired into serve yet", f.src.Name, f.src.Kind())
+}
+
+func (s *Service) readPrometheus(ctx context.Context, f *feed, now int64) error {
+	to := now - readDelay.Milliseconds()
+	from := f.cursor
+	if from == 0 {
+		from = to - s.backfillSpan().Milliseconds()
+	}
+	if to <= from {
+		return nil
+	}
+	if to-from > 3*s.cfg.EvaluationInterval.Std().Milliseconds()+readDelay.Milliseconds() {
+		return s.backfill(ctx, f, from, to)
+	}
+	it := f.prom.Samples(ctx, f.selectors, time.UnixMilli(from), time.UnixMilli(to))
+	var (
+		cur *ingest.Series
+		n   int
+	)
+	nop := func(*burnrate.Instance) {}
+	for it.Next() {
+		if it.NewSeries() {
+			cur = s.router.Resolve(it.Labels())
+		}
+		if cur == nil {
+			continue
+		}
+		ts, v := it.At()
+		// A series we have not seen, appearing while we watch, started
+		// from zero.
+		s.router.Observe(cur, ts, v, true, nop)
+		n++
+	}
+	s.keepCursors(f)
+	if err := it.Err(); err != nil {
+		return err
+	}
+	s.metrics.SamplesRead.WithLabelValues(f.src.Name).Add(float64(n))
+	f.cursor = to
+	if n > 0 {
+		f.lastData = now
+	}
+	return nil
+}
+
+// backfill replays a source's history over (from, to] in chunks, each
+// committed, with progress in the log and in /metrics; the service is not
+// ready until it is done.
+func (s *Service) backfill(ctx context.Context, f *feed, from, to int64) error {
+	s.ready.Store(false)
+	s.notReady.Store(fmt.Sprintf("backfilling source %s from %s", f.src.Name, time.UnixMilli(from).UTC().Format(time.RFC3339)))
+	s.log.Info("backfilling", "source", f.src.Name, "from", time.UnixMilli(from).UTC(), "to", time.UnixMilli(to).UTC())
+	chunk := backfillChunk.Milliseconds()
+	for a := from; a < to; a += chunk {
+		b := min(a+chunk, to)
+		it := f.prom.Samples(ctx, f.selectors, time.UnixMilli(a), time.UnixMilli(b))
+		st, err := s.router.Replay(ctx, it, func(t burnrate.Transition) error {
+			s.record(t)
+			return nil
+		})
+		s.keepCursors(f)
+		if err != nil {
+			return fmt.Errorf("backfilling %s: %w", f.src.Name, err)
+		}
+		s.metrics.SamplesRead.WithLabelValues(f.src.Name).Add(float64(st.Samples))
+		f.cursor = b
+		if st.Samples > 0 {
+			f.lastData = s.now().UnixMilli()
+		}
+		done := float64(b-from) / float64(to-from)
+		s.metrics.BackfillProgress.WithLabelValues(f.src.Name).Set(done)
+		s.log.Info("backfill progress", "source", f.src.Name, "through", time.UnixMilli(b).UTC(), "done", fmt.Sprintf("%.0f%%", 100*done), "samples", st.Samples)
+		if err := s.commit(ctx, b, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// backfillSpan is how much history a first start reads: enough for every
+// window, and the SLO period for the budget.
+func (s *Service) backfillSpan() time.Duration {
+	span := minBackfill
+	for _, x := range s.cfg.SLOs {
+		span = max(span, x.Window.Std())
+		for _, p := range x.Pairs() {
+			span = max(span, p.Long.Std())
+		}
+	}
+	return span
+}
+
+// keepCursors notes the last sample of every series read from f.
+func (s *Service) keepCursors(f *feed) {
+	for _, ser := range s.router.TakeDirty() {
+		ts, v, ok := ser.Cursor()
+		if !ok {
+			continue
+		}
+		key := labelsJSON(ser.Labels)
+		s.pending.cursors[f.src.Name+"\xff"+key] = store.SeriesCursor{Source: f.src.Name, Series: key, TS: ts, Value: v}
+	}
+}
+
+// readEvents counts the batches pushed since the last cycle.
+func (s *Service) readEvents(ctx context.Context, f *feed, now int64) error {
+	batches, err := s.db.PendingBatches(ctx)
+	if err != nil {
+		return err
+	}
+	nop := func(*burnrate.Instance) {}
+	n := 0
+	for _, b := range batches {
+		s.pending.consumed = append(s.pending.consumed, b.ID)
+		events, err := ParseEvents(b.NDJSON, s.cfg, time.UnixMilli(b.Received))
+		if err != nil {
+			// Accepted under another config (an SLO since removed):
+			// nothing of it can be counted now.
+			s.log.Warn("dropping a pushed batch the config no longer accepts", "batch", b.ID, "err", err)
+			continue
+		}
+		for _, e := range events {
+			// A line counts one minute; its counts are at the minute's end,
+			// as a scrape at that time would have seen them.
+			ts := e.Time.Truncate(time.Minute).Add(time.Minute).UnixMilli()
+			lset := labels.FromMap(e.Labels)
+			if tot := s.router.Pushed(e.SLO, lset, ""); tot != nil {
+				s.router.Increment(tot, ts, e.Total, nop)
+			}
+			for code, c := range e.Errors {
+				if ser := s.router.Pushed(e.SLO, lset, code); ser != nil {
+					s.router.Increment(ser, ts, c, nop)
+				}
+			}
+			n++
+		}
+	}
+	s.metrics.SamplesRead.WithLabelValues(f.src.Name).Add(float64(n))
+	if n > 0 {
+		f.lastData = now
+	}
+	f.cursor = now
+	return nil
+}
+
+// evaluate evaluates every instance with recent data, and each SLO's
+// no-data alert. An instance without data for no_data.hold is not
+// evaluated: its windows would empty and its alerts resolve, and missing
+// data is not health.
+//
+// Instances are evaluated over complete minutes: at the last whole minute
+// at or before now, so that a window (T−W, T] holds exactly the samples of
+// those minutes whatever the cycle's offset within the minute (replay, which
+// evaluates at each sample's own time, needs no rounding).
+func (s *Service) evaluate(now int64) {
+	at := now - now%60_000
+	hold := s.cfg.NoData.Hold.Std().Milliseconds()
+	var live []*burnrate.Instance
+	for _, in := range s.router.Instances() {
+		if last := in.LastData(); last > 0 && at-last <= hold {
+			live = append(live, in)
+		}
+	}
+	s.router.Evaluate(at, live, s.record)
+	after := s.cfg.NoData.After.Std().Milliseconds()
+	for _, x := range s.cfg.SLOs {
+		f := s.feedOf(x)
+		if f == nil {
+			continue
+		}
+		last := max(f.lastData, f.since)
+		nd := s.noData[x.Name]
+		if nd.alert.Step(now, now-last > after) {
+			sev := s.cfg.NoData.Severity
+			lset := noDataLabels(f)
+			s.record(burnrate.Transition{
+				Time:     time.UnixMilli(now).UTC(),
+				Alert:    burnrate.NoDataAlert,
+				SLO:      x.Name,
+				Labels:   lset,
+				Severity: sev,
+				State:    nd.alert.State,
+				Playbook: s.cfg.NoData.Playbook,
+				ID:       burnrate.AlertID(x.Name+"/"+burnrate.NoDataAlert, lset, sev),
+			})
+		}
+	}
+}
+
+// noDataLabels are the labels of a no-data alert: the source that stopped.
+func noDataLabels(f *feed) labels.Labels {
+	if f == nil {
+		return labels.EmptyLabels()
+	}
+	return labels.FromStrings("source", f.src.Name)
+}
+
+func (s *Service) feedOf(x *slo.SLO) *feed {
+	for _, f := range s.feeds {
+		if f.src.Name == x.Source {
+			return f
+		}
+	}
+	return nil
+}
+
+// record keeps a transition for the cycle's commit.
+func (s *Service) record(t burnrate.Transition) {
+	line, err := t.MarshalJSON()
+	if err != nil {
+		s.log.Error("encoding a transition", "err", err)
+		return
+	}
+	ms := t.Time.UnixMilli()
+	s.pending.records = append(s.pending.records, store.TransitionRecord{Time: ms, AlertID: t.ID, JSON: line})
+	s.pending.alerts[t.ID] = store.AlertState{
+		ID: t.ID, SLO: t.SLO, Alert: t.Alert, Severity: string(t.Severity),
+		Labels: labelsJSON(t.Labels), State: t.State.String(), Since: ms,
+	}
+	s.pending.transitions = append(s.pending.transitions, t)
+}
+
+// commit writes what the cycle changed, and with snapshot every
+// instance's whole state.
+func (s *Service) commit(ctx context.Context, at int64, snapshot bool) error {
+	p := &s.pending
+	c := store.Cycle{
+		Time:          max(at, s.lastCommit+1),
+		SourceCursors: map[string]int64{},
+		Transitions:   p.records,
+		Consumed:      p.consumed,
+	}
+	for k, e := range p.journal {
+		c.Journal = append(c.Journal, store.JournalEntry{
+			Instance: s.keyOf(k.in), Minute: k.minute,
+			Total: e.Total, User: e.User, Ignore: e.Ignore, Platform: e.Platform,
+		})
+	}
+	for _, cur := range p.cursors {
+		c.Cursors = append(c.Cursors, cur)
+	}
+	for _, a := range p.alerts {
+		c.Alerts = append(c.Alerts, a)
+	}
+	for _, f := range s.feeds {
+		if f.cursor > 0 {
+			c.SourceCursors[f.src.Name] = f.cursor
+		}
+	}
+	if snapshot {
+		for _, in := range s.router.Instances() {
+			state, err := in.MarshalBinary()
+			if err != nil {
+				return err
+			}
+			k := s.keyOf(in)
+			c.Snapshots = append(c.Snapshots, store.Snapshot{Instance: k, Labels: k.Key, State: state})
+		}
+	}
+	if err := s.db.Commit(ctx, c); err != nil {
+		if errors.Is(err, store.ErrCycleOrder) {
+			return err
+		}
+		return fmt.Errorf("committing the cycle: %w", err)
+	}
+	s.lastCommit = c.Time
+	for _, t := range p.transitions {
+		s.metrics.Transitions.WithLabelValues(t.Alert, string(t.Severity), t.State.String()).Inc()
+		s.log.Info("alert "+t.State.String(), "alert", t.Alert, "slo", t.SLO, "labels", t.Labels.String(),
+			"severity", t.Severity, "time", t.Time, "playbook", t.Playbook, "id", t.ID)
+		if s.o.OnTransition != nil {
+			s.o.OnTransition(t)
+		}
+	}
+	p.reset()
+	if n, err := s.db.Size(); err == nil {
+		s.metrics.StoreBytes.Set(float64(n))
+	}
+	if cutoff := s.now().Add(-transitionRetention).UnixMilli(); s.cycles%snapshotEvery == 0 {
+		if err := s.db.Prune(ctx, cutoff); err != nil {
+			s.log.Warn("pruning the transition log", "err", err)
+		}
+	}
+	return nil
+}
+
+// keyOf is an instance's name in the store: its SLO and its labels as JSON.
+func (s *Service) keyOf(in *burnrate.Instance) store.InstanceKey {
+	k, ok := s.keys[in]
+	if !ok {
+		k = store.InstanceKey{SLO: in.Spec.SLO.Name, Key: labelsJSON(in.Labels)}
+		s.keys[in] = k
+	}
+	return k
+}
+
+func labelsJSON(l labels.Labels) string {
+	b, _ := json.Marshal(l.Map())
+	return string(b)
+}
+
+func parseLabelsJSON(s string) (labels.Labels, error) {
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return labels.EmptyLabels(), err
+	}
+	return labels.FromMap(m), nil
+}

@@ -1,0 +1,190 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+// HandlerOptions is what the HTTP side of burnwatch serve needs from the rest
+// of the service. View, Batches and Config are required.
+type HandlerOptions struct {
+	View    View
+	Batches BatchStore
+	// Config returns the running config; it changes on reload.
+	Config func() *slo.Config
+	// EventsToken returns the bearer token of POST /api/v1/events, read from
+	// its file and trimmed. An error, or an empty token, turns the endpoint
+	// off (503): pushing never works without authentication.
+	EventsToken func() (string, error)
+	// MaxBody is the largest events body accepted, DefaultMaxBody when 0;
+	// larger ones get 413.
+	MaxBody int64
+	// Reload reloads the config for POST /-/reload; its error lists the new
+	// config's problems, and the running config stays. Nil turns reload off.
+	Reload func(ctx context.Context) error
+	// Registry is served at /metrics when non-nil.
+	Registry *prometheus.Registry
+	// Metrics, when non-nil, counts accepted and rejected pushed events.
+	Metrics *Metrics
+	// Playbooks is mounted at /playbooks/ when non-nil; it sees the whole
+	// path, /playbooks/database-unavailable.
+	Playbooks http.Handler
+	Now       func() time.Time // time.Now when nil
+	Logger    *slog.Logger     // discards when nil
+}
+
+// apiServer holds the options, with defaults applied, behind the handler.
+type apiServer struct {
+	o   HandlerOptions
+	log *slog.Logger
+}
+
+// Handler returns the HTTP handler of burnwatch serve: the JSON API, the
+// events endpoint, reload, health and /metrics. Every request is logged at
+// debug level with its method, path, status and duration; headers, and with
+// them the events token, are never logged.
+func Handler(o HandlerOptions) http.Handler {
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &apiServer{o: o, log: o.Logger}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/slos", a.listSLOs)
+	mux.HandleFunc("GET /api/v1/slos/{name}", a.getSLO)
+	mux.HandleFunc("GET /api/v1/alerts", a.listAlerts)
+	mux.HandleFunc("POST /api/v1/events", a.pushEvents)
+	mux.HandleFunc("POST /-/reload", a.reload)
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
+	if o.Registry != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{
+			ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
+		}))
+	}
+	if o.Playbooks != nil {
+		mux.Handle("GET /playbooks/", o.Playbooks)
+	}
+	return a.logRequests(mux)
+}
+
+// reloadFailure is the body of a 400 from POST /-/reload: the whole message,
+// and each problem of the config on its own when the error lists them.
+type reloadFailure struct {
+	Error  string   `json:"error"`
+	Errors []string `json:"errors,omitempty"`
+}
+
+func (a *apiServer) reload(w http.ResponseWriter, r *http.Request) {
+	if a.o.Reload == nil {
+		respondError(w, http.StatusServiceUnavailable, "reloading is not enabled")
+		return
+	}
+	if err := a.o.Reload(r.Context()); err != nil {
+		a.log.LogAttrs(r.Context(), slog.LevelWarn, "config reload rejected; the running config stays", slog.Any("err", err))
+		body := reloadFailure{Error: err.Error()}
+		var problems slo.Errors
+		if errors.As(err, &problems) {
+			for _, p := range problems {
+				body.Errors = append(body.Errors, p.Error())
+			}
+		}
+		respondJSON(w, http.StatusBadRequest, body)
+		return
+	}
+	a.log.LogAttrs(r.Context(), slog.LevelInfo, "config reloaded")
+	respondJSON(w, http.StatusOK, map[string]string{"status": "reloaded"})
+}
+
+// healthz answers while the process serves HTTP at all: a liveness probe.
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+// readyz answers 200 once the service has the history it needs to evaluate,
+// and 503 with the reason while it backfills.
+func (a *apiServer) readyz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	ok, reason := a.o.View.Ready()
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "not ready:", reason)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// apiError is the body of every JSON error.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func respondJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	// An error here is the client gone; there is no one left to tell.
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func respondError(w http.ResponseWriter, status int, format string, args ...any) {
+	respondJSON(w, status, apiError{Error: fmt.Sprintf(format, args...)})
+}
+
+// logRequests logs each request at debug level once it is answered.
+func (a *apiServer) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.log.Enabled(r.Context(), slog.LevelDebug) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		a.log.LogAttrs(r.Context(), slog.LevelDebug, "http request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// statusRecorder remembers the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer (flushing,
+// deadlines, and the connection close that MaxBytesReader asks for).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

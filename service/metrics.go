@@ -1,0 +1,190 @@
+package service
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+// RejectReason is why POST /api/v1/events refused a batch; it is the reason
+// label of burnwatch_events_rejected_total and the reason in the log.
+type RejectReason int
+
+// Reasons a pushed batch is refused.
+const (
+	RejectUnauthorized RejectReason = iota // no bearer token, or a wrong one
+	RejectTooLarge                         // the body is over the size limit
+	RejectInvalid                          // a line failed validation, or the body could not be read
+	RejectStoreError                       // the store failed to make the batch durable
+)
+
+var rejectReasons = [...]string{
+	RejectUnauthorized: "unauthorized",
+	RejectTooLarge:     "too_large",
+	RejectInvalid:      "invalid",
+	RejectStoreError:   "store_error",
+}
+
+func (r RejectReason) String() string {
+	if int(r) < 0 || int(r) >= len(rejectReasons) {
+		return "unknown"
+	}
+	return rejectReasons[r]
+}
+
+// Metrics are burnwatch's own health metrics and per-SLO aggregates, served at
+// /metrics. The evaluation loop updates most of them; the events endpoint
+// counts accepted and rejected pushes. A nil *Metrics ignores every update
+// made through its methods.
+type Metrics struct {
+	EvaluationDuration prometheus.Histogram   // one evaluation of every SLO instance
+	Evaluations        prometheus.Counter     // evaluations completed
+	SourceErrors       *prometheus.CounterVec // {source}: failed reads
+	SamplesRead        *prometheus.CounterVec // {source}: samples read
+	BackfillProgress   *prometheus.GaugeVec   // {source}: 0..1, 1 when backfilled
+	StoreBytes         prometheus.Gauge       // the SQLite file's size, WAL included
+	EventsAccepted     prometheus.Counter     // pushed events (lines) stored
+	EventsRejected     *prometheus.CounterVec // {reason}: pushed batches refused
+	Transitions        *prometheus.CounterVec // {alert,severity,state}
+
+	SLOInstances          *prometheus.GaugeVec // {slo}
+	SLOAlertsFiring       *prometheus.GaugeVec // {slo,severity}
+	SLOBudgetRemainingMin *prometheus.GaugeVec // {slo}: the worst instance's budget remaining
+
+	// InstanceBurnRate is {slo,instance,window}; nil unless NewMetrics was
+	// asked for per-instance series.
+	InstanceBurnRate *prometheus.GaugeVec
+}
+
+// NewMetrics creates burnwatch's metrics and registers them, with the Go
+// runtime and process collectors, on reg. perInstance adds
+// burnwatch_instance_burn_rate, one series per SLO instance and window: off by
+// default, since tens of thousands of instances would flood Prometheus.
+func NewMetrics(reg *prometheus.Registry, perInstance bool) *Metrics {
+	m := &Metrics{
+		EvaluationDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "burnwatch_evaluation_duration_seconds",
+			Help: "How long one evaluation of every SLO instance took.",
+			// 5ms to 41s: a handful of SLOs to tens of thousands of instances.
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
+		}),
+		Evaluations: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "burnwatch_evaluations_total",
+			Help: "Evaluations of every SLO instance completed.",
+		}),
+		SourceErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "burnwatch_source_errors_total",
+			Help: "Failed reads from a source.",
+		}, []string{"source"}),
+		SamplesRead: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "burnwatch_samples_read_total",
+			Help: "Counter samples read from a source.",
+		}, []string{"source"}),
+		BackfillProgress: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "burnwatch_backfill_progress_ratio",
+			Help: "How much of the missing history a source has backfilled, 0 to 1; 1 when it is complete.",
+		}, []string{"source"}),
+		StoreBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "burnwatch_store_bytes",
+			Help: "Size of the SQLite store on disk.",
+		}),
+		EventsAccepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "burnwatch_events_accepted_total",
+			Help: "Pushed events (NDJSON lines) accepted and stored.",
+		}),
+		EventsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "burnwatch_events_rejected_total",
+			Help: "Pushed event batches refused, by reason: unauthorized, too_large, invalid, store_error.",
+		}, []string{"reason"}),
+		Transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "burnwatch_transitions_total",
+			Help: "Alert state transitions, by alert, severity and the state entered.",
+		}, []string{"alert", "severity", "state"}),
+		SLOInstances: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "burnwatch_slo_instances",
+			Help: "SLO instances (value sets of group_by) being evaluated.",
+		}, []string{"slo"}),
+		SLOAlertsFiring: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "burnwatch_slo_alerts_firing",
+			Help: "Alerts firing for an SLO, by severity.",
+		}, []string{"slo", "severity"}),
+		SLOBudgetRemainingMin: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "burnwatch_slo_budget_remaining_min",
+			Help: "The error budget left in the SLO's worst instance, as a fraction of the period's budget; negative when overspent.",
+		}, []string{"slo"}),
+	}
+	// Every reason is exported from the start, so that a rate() over
+	// rejections sees the first one.
+	for _, r := range rejectReasons {
+		m.EventsRejected.WithLabelValues(r)
+	}
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.EvaluationDuration, m.Evaluations, m.SourceErrors, m.SamplesRead,
+		m.BackfillProgress, m.StoreBytes, m.EventsAccepted, m.EventsRejected,
+		m.Transitions, m.SLOInstances, m.SLOAlertsFiring, m.SLOBudgetRemainingMin,
+	)
+	if perInstance {
+		m.InstanceBurnRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "burnwatch_instance_burn_rate",
+			Help: "Burn rate of one SLO instance over a window.",
+		}, []string{"slo", "instance", "window"})
+		reg.MustRegister(m.InstanceBurnRate)
+	}
+	return m
+}
+
+// SetInstanceBurnRate records one instance's burn rate over a window when
+// per-instance series are on, and does nothing otherwise. The instance label
+// is the instance's labels in Prometheus notation: {database="db-1"}.
+func (m *Metrics) SetInstanceBurnRate(sloName string, instance map[string]string, window string, rate float64) {
+	if m == nil || m.InstanceBurnRate == nil {
+		return
+	}
+	m.InstanceBurnRate.WithLabelValues(sloName, instanceLabel(instance), window).Set(rate)
+}
+
+// ForgetInstance drops an instance's per-instance series, for an instance
+// that no longer exists.
+func (m *Metrics) ForgetInstance(sloName string, instance map[string]string) {
+	if m == nil || m.InstanceBurnRate == nil {
+		return
+	}
+	m.InstanceBurnRate.DeletePartialMatch(prometheus.Labels{"slo": sloName, "instance": instanceLabel(instance)})
+}
+
+// ForgetSLO drops every series of an SLO, for one a reload removed, so that
+// its last values don't linger as if it were still evaluated.
+func (m *Metrics) ForgetSLO(sloName string) {
+	if m == nil {
+		return
+	}
+	match := prometheus.Labels{"slo": sloName}
+	m.SLOInstances.DeletePartialMatch(match)
+	m.SLOAlertsFiring.DeletePartialMatch(match)
+	m.SLOBudgetRemainingMin.DeletePartialMatch(match)
+	if m.InstanceBurnRate != nil {
+		m.InstanceBurnRate.DeletePartialMatch(match)
+	}
+}
+
+func (m *Metrics) accepted(events int) {
+	if m == nil {
+		return
+	}
+	m.EventsAccepted.Add(float64(events))
+}
+
+func (m *Metrics) rejected(reason RejectReason) {
+	if m == nil {
+		return
+	}
+	m.EventsRejected.WithLabelValues(reason.String()).Inc()
+}
+
+// instanceLabel writes an instance's labels as Prometheus does, sorted:
+// {database="db-1",orchestra="eu-1"}.
+func instanceLabel(instance map[string]string) string {
+	return labels.FromMap(instance).String()
+}

@@ -1,0 +1,315 @@
+// Package service is burnwatch serve: it reads live sources each
+// evaluation interval, counts and evaluates with the same code replay runs,
+// keeps its state in SQLite across restarts and crashes, and answers over
+// HTTP where every SLO stands.
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/store"
+)
+
+// Options configure a Service.
+type Options struct {
+	// ConfigPath is the config file; empty means the embedded default.
+	ConfigPath string
+	// StoragePath is the directory of the SQLite file (burnwatch.db) and of
+	// the events token the service makes when the config names none.
+	StoragePath string
+	Logger      *slog.Logger
+	// Now is the clock; time.Now when nil. Tests drive cycles with it.
+	Now func() time.Time
+	// Registry receives burnwatch's metrics; a new one when nil.
+	Registry *prometheus.Registry
+	// PerInstanceMetrics exports one burn-rate series per instance and
+	// window: off by default, since tens of thousands would flood Prometheus.
+	PerInstanceMetrics bool
+	// OnTransition, when set, is called with each transition once its
+	// cycle is committed.
+	OnTransition func(burnrate.Transition)
+}
+
+// Timing of the loop, each with why.
+const (
+	// snapshotEvery is how many cycles pass between full snapshots of
+	// every instance; between them only a journal of increments is
+	// written, about a hundredth of a snapshot's bytes.
+	snapshotEvery = 20
+	// readDelay is how far behind now a cycle reads a Prometheus source:
+	// a sample is stamped at its scrape's start and becomes queryable only
+	// once the scrape is ingested.
+	readDelay = 10 * time.Second
+	// backfillChunk is the span of history replayed, and committed, at a
+	// time while backfilling, so that a restart resumes where it stopped.
+	backfillChunk = 6 * time.Hour
+	// transitionRetention is how long the transition log is kept: a year
+	// of reports and postmortems.
+	transitionRetention = 400 * 24 * time.Hour
+	// minBackfill is the least history a first start reads: the longest
+	// workbook window.
+	minBackfill = 72 * time.Hour
+)
+
+// Service is the running burnwatch serve.
+type Service struct {
+	o       Options
+	log     *slog.Logger
+	now     func() time.Time
+	db      *store.DB
+	metrics *Metrics
+	reg     *prometheus.Registry
+
+	ready    atomic.Bool
+	notReady atomic.Value // string: why not ready
+
+	mu      sync.RWMutex // guards the rest; a cycle holds it to write
+	cfg     *slo.Config
+	router  *ingest.Router
+	feeds   []*feed
+	noData  map[string]*noDataAlert // by SLO name
+	cycles  int
+	pending cyclePending
+	keys    map[*burnrate.Instance]store.InstanceKey
+	// lastCommit is the time of the last committed cycle; cycles commit in
+	// increasing time.
+	lastCommit int64
+}
+
+// New loads the config, opens the store and restores the state a previous
+// run left.
+func New(ctx context.Context, o Options) (*Service, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	cfg, err := loadConfig(o.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	if o.StoragePath == "" {
+		o.StoragePath = "data"
+	}
+	db, err := store.Open(filepath.Join(o.StoragePath, "burnwatch.db"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		o:       o,
+		log:     o.Logger,
+		now:     o.Now,
+		db:      db,
+		reg:     o.Registry,
+		metrics: NewMetrics(o.Registry, o.PerInstanceMetrics),
+	}
+	s.notReady.Store("starting")
+	if err := s.install(ctx, cfg); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func loadConfig(path string) (*slo.Config, error) {
+	if path == "" {
+		return slo.LoadDefault()
+	}
+	return slo.Load(path)
+}
+
+// Close closes the store. Run closes it itself when it returns.
+func (s *Service) Close() error { return s.db.Close() }
+
+// Run evaluates every evaluation interval until ctx ends, then writes a
+// last snapshot and closes the store.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.db.Close()
+	for {
+		if err := s.Cycle(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("evaluation cycle failed", "err", err)
+		}
+		s.mu.RLock()
+		interval := s.cfg.EvaluationInterval.Std()
+		s.mu.RUnlock()
+		select {
+		case <-ctx.Done():
+			return s.shutdown()
+		case <-time.After(interval):
+		}
+	}
+}
+
+// shutdown writes a snapshot so that the next start has nothing to replay.
+func (s *Service) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.commit(ctx, s.now().UnixMilli(), true); err != nil && !errors.Is(err, store.ErrCycleOrder) {
+		return fmt.Errorf("writing the last snapshot: %w", err)
+	}
+	s.log.Info("stopped; state written", "instances", len(s.router.Instances()))
+	return nil
+}
+
+// Reload reads the config again. A config with errors is rejected with
+// them, and the running one keeps running; a good one replaces it, the
+// instances' history carried over.
+func (s *Service) Reload(ctx context.Context) error {
+	cfg, err := loadConfig(s.o.ConfigPath)
+	if err != nil {
+		s.log.Error("config reload rejected; the running config stays", "err", err)
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Everything goes to the store, and comes back under the new config.
+	if err := s.commit(ctx, s.now().UnixMilli(), true); err != nil && !errors.Is(err, store.ErrCycleOrder) {
+		return fmt.Errorf("writing state before the reload: %w", err)
+	}
+	if err := s.installLocked(ctx, cfg); err != nil {
+		return err
+	}
+	s.log.Info("config reloaded", "slos", len(cfg.SLOs))
+	return nil
+}
+
+func (s *Service) install(ctx context.Context, cfg *slo.Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.installLocked(ctx, cfg)
+}
+
+// Handler is the service's HTTP API.
+func (s *Service) Handler() http.Handler {
+	return Handler(HandlerOptions{
+		View:        s,
+		Batches:     s.db,
+		Config:      s.config,
+		EventsToken: s.eventsToken,
+		MaxBody:     s.maxBody(),
+		Reload:      s.Reload,
+		Registry:    s.reg,
+		Metrics:     s.metrics,
+		Now:         s.now,
+		Logger:      s.log,
+	})
+}
+
+func (s *Service) config() *slo.Config {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cfg
+}
+
+func (s *Service) maxBody() int64 {
+	if src := s.eventsSource(); src != nil {
+		return src.Events.MaxBody
+	}
+	return slo.DefaultMaxBody
+}
+
+func (s *Service) eventsSource() *slo.Source {
+	for _, src := range s.config().Sources {
+		if src.Events != nil {
+			return src
+		}
+	}
+	return nil
+}
+
+// EventsTokenFile is where the events token is kept: the config's file, or
+// one the service made in its storage directory.
+func (s *Service) EventsTokenFile() string {
+	if src := s.eventsSource(); src != nil && src.Events.TokenFile != "" {
+		return src.Events.TokenFile
+	}
+	return filepath.Join(s.o.StoragePath, "events.token")
+}
+
+// eventsToken reads the bearer token pushers must send, making one the
+// first time when the config names no file.
+func (s *Service) eventsToken() (string, error) {
+	path := s.EventsTokenFile()
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && s.eventsSource() != nil && s.eventsSource().Events.TokenFile == "" {
+		return s.makeToken(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the events token: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("the events token file %s is empty", path)
+	}
+	return tok, nil
+}
+
+func (s *Service) makeToken(path string) (string, error) {
+	raw := make([]byte, 16)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(raw)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return s.eventsToken()
+	}
+	if err != nil {
+		return "", fmt.Errorf("making the events token: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(tok + "\n"); err != nil {
+		return "", err
+	}
+	s.log.Info("made an events token; pushers send it as a bearer token", "file", path)
+	return tok, nil
+}
+
+// EnsureEventsToken makes the events token now if the service will need
+// one, so that it exists before the first push.
+func (s *Service) EnsureEventsToken() error {
+	if s.eventsSource() == nil {
+		return nil
+	}
+	_, err := s.eventsToken()
+	return err
+}
+
+// LastCycle is the time of the last committed cycle, zero if none.
+func (s *Service) LastCycle() time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.lastCommit == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(s.lastCommit).UTC()
+}
+
+// Store is the service's SQLite store.
+func (s *Service) Store() *store.DB { return s.db }

@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Batch is a pushed batch of events not yet counted by a committed cycle.
+type Batch struct {
+	ID       int64 // never reused
+	Received int64 // ms
+	NDJSON   []byte
+}
+
+// AppendBatch stores a pushed batch. When it returns, the batch is on disk:
+// the HTTP handler may answer 202. It stays pending until a Commit lists it in
+// Consumed.
+func (db *DB) AppendBatch(ctx context.Context, received int64, ndjson []byte) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `INSERT INTO batches (received, ndjson) VALUES (?, ?)`, received, nonNil(ndjson))
+	if err != nil {
+		return 0, fmt.Errorf("store: appending batch: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("store: appending batch: %w", err)
+	}
+	return id, nil
+}
+
+// PendingBatches returns the batches not yet consumed, in id order.
+func (db *DB) PendingBatches(ctx context.Context) ([]Batch, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, received, ndjson FROM batches ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: reading pending batches: %w", err)
+	}
+	defer rows.Close()
+	var bs []Batch
+	for rows.Next() {
+		var b Batch
+		if err := rows.Scan(&b.ID, &b.Received, &b.NDJSON); err != nil {
+			return nil, fmt.Errorf("store: reading pending batches: %w", err)
+		}
+		bs = append(bs, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: reading pending batches: %w", err)
+	}
+	return bs, nil
+}

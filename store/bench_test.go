@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// benchInstances and benchSeries are the sizes the service plans for: 10,000
+// SLO instances, each with a total and an errors series per code seen.
+const (
+	benchInstances = 10_000
+	benchSeries    = 40_000
+	benchBlob      = 15_000 // bytes of an instance's marshalled state
+)
+
+// BenchmarkCommitCycle commits ordinary cycles: 10,000 journal rows and
+// 40,000 cursor updates each.
+func BenchmarkCommitCycle(b *testing.B) {
+	ctx := context.Background()
+	db, _ := openTemp(b)
+	series := make([]string, benchSeries)
+	for s := range series {
+		series[s] = fmt.Sprintf(`{__name__="neo4j_query_errors_total",code="Neo.TransientError.General.DatabaseUnavailable",database="db-%05d"}`, s/4)
+	}
+	cycle := func(n int64) Cycle {
+		t := cycleTime(n)
+		c := Cycle{Time: t, SourceCursors: map[string]int64{"prom": t}}
+		c.Journal = make([]JournalEntry, benchInstances)
+		for i := range c.Journal {
+			c.Journal[i] = JournalEntry{Instance: instanceKey(i), Minute: t / 60_000, Total: float64(1000 + i%17), User: 3, Platform: float64(i % 2)}
+		}
+		c.Cursors = make([]SeriesCursor, benchSeries)
+		for s := range c.Cursors {
+			c.Cursors[s] = SeriesCursor{Source: "prom", Series: series[s], TS: t, Value: float64(n*100 + int64(s))}
+		}
+		return c
+	}
+	// The first cycle creates the instances and cursors; the measured ones
+	// update them, as a running service does.
+	if err := db.Commit(ctx, cycle(1)); err != nil {
+		b.Fatal(err)
+	}
+	cycles := []Cycle{cycle(2), cycle(3)}
+	n := int64(1)
+	for b.Loop() {
+		n++
+		c := cycles[n%2]
+		c.Time = cycleTime(n)
+		if err := db.Commit(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/cycle")
+	b.ReportMetric(0, "ns/op")
+	reportSize(b, db)
+
+	// What a journal row costs on disk, pages and b-tree included.
+	var bytes, rows int64
+	if err := db.r.QueryRow(`SELECT sum(pgsize) FROM dbstat WHERE name = 'journal'`).Scan(&bytes); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.r.QueryRow(`SELECT count(*) FROM journal`).Scan(&rows); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(bytes)/float64(rows), "B/journal-row")
+}
+
+// BenchmarkSnapshot commits snapshot cycles of 10,000 instances of 15 KB:
+// 150 MB replaced in one transaction.
+func BenchmarkSnapshot(b *testing.B) {
+	ctx := context.Background()
+	db, _ := openTemp(b)
+	snaps := make([]Snapshot, benchInstances)
+	for i := range snaps {
+		snaps[i] = Snapshot{Instance: instanceKey(i), Labels: fmt.Sprintf(`{"database":"db-%d"}`, i), State: blob(1, i, benchBlob)}
+	}
+	n := int64(0)
+	for b.Loop() {
+		n++
+		if err := db.Commit(ctx, Cycle{Time: cycleTime(n), Snapshots: snaps}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/snapshot")
+	b.ReportMetric(float64(benchInstances*benchBlob)/1e6/(b.Elapsed().Seconds()/float64(b.N)), "MB/s")
+	b.ReportMetric(0, "ns/op")
+	reportSize(b, db)
+}
+
+// reportSize reports the file and WAL size at the end of a benchmark.
+func reportSize(b *testing.B, db *DB) {
+	size, err := db.Size()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(size)/1e6, "MB-on-disk")
+}
+
+// BenchmarkLoad reads what a restart reads: 10,000 snapshots of 15 KB and
+// 20 cycles (10 minutes) of journal, 10,000 rows each.
+func BenchmarkLoad(b *testing.B) {
+	ctx := context.Background()
+	db, _ := openTemp(b)
+	snaps := make([]Snapshot, benchInstances)
+	for i := range snaps {
+		snaps[i] = Snapshot{Instance: instanceKey(i), Labels: fmt.Sprintf(`{"database":"db-%d"}`, i), State: blob(1, i, benchBlob)}
+	}
+	if err := db.Commit(ctx, Cycle{Time: cycleTime(1), Snapshots: snaps}); err != nil {
+		b.Fatal(err)
+	}
+	for n := int64(2); n <= 21; n++ {
+		c := Cycle{Time: cycleTime(n), Journal: make([]JournalEntry, benchInstances)}
+		for i := range c.Journal {
+			c.Journal[i] = JournalEntry{Instance: instanceKey(i), Minute: c.Time / 60_000, Total: 1000, User: 3, Platform: 1}
+		}
+		if err := db.Commit(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		st, err := db.Load(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(st.Snapshots) != benchInstances || len(st.Journal) != 20*benchInstances {
+			b.Fatalf("loaded %d snapshots and %d journal entries", len(st.Snapshots), len(st.Journal))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/load")
+	b.ReportMetric(0, "ns/op")
+}
