@@ -2,7 +2,7 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: all build run test lint bench fuzz golden clean
+.PHONY: all build run replay test lint bench fuzz golden clean
 
 all: build
 
@@ -10,8 +10,12 @@ all: build
 build:
 	$(GO) build -o bin/burnwatch ./cmd/burnwatch
 
-## run: replay the shipped 20-minute outage on the embedded default config and print the pages it would send
+## run: burnwatch serve on the embedded defaults (events source, SQLite in ./data/demo) with a traffic generator; db-2 fails after 30s and pages within two minutes
 run:
+	$(GO) run ./cmd/burnwatch demo
+
+## replay: replay the shipped 20-minute outage on the embedded default config and print the pages it would send
+replay:
 	$(GO) run ./cmd/burnwatch replay --data testdata/replay/outage.om --output text
 
 ## test: lint, then every test with the race detector

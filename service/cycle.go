@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/playbooks"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/source"
 	"github.com/burnwatch/burnwatch/store"
@@ -269,6 +271,7 @@ func (s *Service) evaluate(now int64) {
 		}
 	}
 	s.router.Evaluate(at, live, s.record)
+	s.updateGauges(at)
 	after := s.cfg.NoData.After.Std().Milliseconds()
 	for _, x := range s.cfg.SLOs {
 		f := s.feedOf(x)
@@ -300,6 +303,36 @@ func noDataLabels(f *feed) labels.Labels {
 		return labels.EmptyLabels()
 	}
 	return labels.FromStrings("source", f.src.Name)
+}
+
+// updateGauges sets the per-SLO aggregates on /metrics (and the
+// per-instance burn rates, when asked for) after an evaluation at ts.
+func (s *Service) updateGauges(ts int64) {
+	m := s.metrics
+	for _, sp := range s.router.Specs {
+		name := sp.SLO.Name
+		m.SLOInstances.WithLabelValues(name).Set(float64(len(sp.Instances())))
+		firing := map[slo.Severity]int{}
+		worst := 1.0
+		for _, in := range sp.Instances() {
+			worst = min(worst, in.BudgetRemaining(ts))
+			for _, sev := range sp.Severities {
+				if in.Alert(sev).State == burnrate.Firing {
+					firing[sev]++
+				}
+			}
+			if m.InstanceBurnRate != nil {
+				lm := in.Labels.Map()
+				for _, r := range in.BurnRates(ts) {
+					m.SetInstanceBurnRate(name, lm, model.Duration(r.Window).String(), r.Rate)
+				}
+			}
+		}
+		for _, sev := range slo.Severities {
+			m.SLOAlertsFiring.WithLabelValues(name, string(sev)).Set(float64(firing[sev]))
+		}
+		m.SLOBudgetRemainingMin.WithLabelValues(name).Set(worst)
+	}
 }
 
 func (s *Service) feedOf(x *slo.SLO) *feed {
@@ -374,7 +407,7 @@ func (s *Service) commit(ctx context.Context, at int64, snapshot bool) error {
 	for _, t := range p.transitions {
 		s.metrics.Transitions.WithLabelValues(t.Alert, string(t.Severity), t.State.String()).Inc()
 		s.log.Info("alert "+t.State.String(), "alert", t.Alert, "slo", t.SLO, "labels", t.Labels.String(),
-			"severity", t.Severity, "time", t.Time, "playbook", t.Playbook, "id", t.ID)
+			"severity", t.Severity, "time", t.Time, "playbook", playbooks.URL(s.cfg.Playbooks.BaseURL, t.Playbook), "id", t.ID)
 		if s.o.OnTransition != nil {
 			s.o.OnTransition(t)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/playbooks"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/source"
 	"github.com/burnwatch/burnwatch/store"
@@ -20,6 +21,10 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 	classifier, err := cfg.Classifier()
 	if err != nil {
 		return err
+	}
+	books, err := playbooks.Open(cfg.Playbooks.Dir)
+	if err != nil {
+		return fmt.Errorf("loading playbooks: %w", err)
 	}
 	router := ingest.NewRouter(cfg, classifier)
 	start := s.now().UnixMilli()
@@ -121,6 +126,7 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 	}
 
 	s.cfg, s.router, s.feeds, s.noData = cfg, router, feeds, noData
+	s.playbooks, s.playbooksHTTP = books, playbooks.Handler(books)
 	s.keys = map[*burnrate.Instance]store.InstanceKey{}
 	s.pending.reset()
 	s.lastCommit = st.LastCycle

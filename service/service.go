@@ -23,6 +23,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/playbooks"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/store"
 )
@@ -88,6 +89,9 @@ type Service struct {
 	cycles  int
 	pending cyclePending
 	keys    map[*burnrate.Instance]store.InstanceKey
+	// playbooks are served at /playbooks/ and linked from alerts.
+	playbooks     *playbooks.Set
+	playbooksHTTP http.Handler
 	// lastCommit is the time of the last committed cycle; cycles commit in
 	// increasing time.
 	lastCommit int64
@@ -213,9 +217,24 @@ func (s *Service) Handler() http.Handler {
 		Reload:      s.Reload,
 		Registry:    s.reg,
 		Metrics:     s.metrics,
+		Playbooks:   http.HandlerFunc(s.servePlaybook),
 		Now:         s.now,
 		Logger:      s.log,
 	})
+}
+
+// servePlaybook serves the running config's playbooks, which a reload
+// may change.
+func (s *Service) servePlaybook(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	h := s.playbooksHTTP
+	s.mu.RUnlock()
+	h.ServeHTTP(w, r)
+}
+
+// PlaybookURL is the link to a playbook as on-call reaches it.
+func (s *Service) PlaybookURL(id string) string {
+	return playbooks.URL(s.config().Playbooks.BaseURL, id)
 }
 
 func (s *Service) config() *slo.Config {

@@ -36,6 +36,7 @@ type Config struct {
 	EvaluationInterval Duration  `yaml:"evaluation_interval,omitempty"`
 	Sources            []*Source `yaml:"sources,omitempty"`
 	NoData             NoData    `yaml:"no_data,omitempty"`
+	Playbooks          Playbooks `yaml:"playbooks,omitempty"`
 
 	// File is the name the config was loaded from, used in errors.
 	File string `yaml:"-"`
@@ -128,6 +129,9 @@ func (c *Config) applyDefaults() {
 	}
 	c.Classify.Surge.applyDefaults()
 	c.applyServiceDefaults()
+	if c.Playbooks.BaseURL == "" {
+		c.Playbooks.BaseURL = DefaultPlaybookBaseURL
+	}
 	for _, s := range c.SLOs {
 		if s == nil {
 			continue
@@ -142,6 +146,44 @@ func (c *Config) applyDefaults() {
 			s.Alerting.Policy.Preset = DefaultPolicy
 		}
 	}
+}
+
+// Playbooks says where the service finds playbooks beyond the built-in
+// ones, and where they are served for the links in pages.
+type Playbooks struct {
+	// Dir holds Markdown playbooks; one with a built-in's id replaces it.
+	Dir string `yaml:"dir,omitempty"`
+	// BaseURL is burnwatch's address as on-call reaches it; links are
+	// BaseURL/playbooks/ID. Default http://localhost:9099.
+	BaseURL string `yaml:"base_url,omitempty"`
+}
+
+// DefaultPlaybookBaseURL is where playbook links point when the config
+// does not say.
+const DefaultPlaybookBaseURL = "http://localhost:9099"
+
+// PlaybookRef is a place in the config that names a playbook.
+type PlaybookRef struct {
+	Where string // the field, such as slos[0].alerting.page.playbook
+	ID    string
+}
+
+// PlaybookRefs lists every playbook the config names, so that a lint can
+// check each exists.
+func (c *Config) PlaybookRefs() []PlaybookRef {
+	var refs []PlaybookRef
+	for i, s := range c.SLOs {
+		for _, sev := range Severities {
+			if id := s.Playbook(sev); id != "" {
+				refs = append(refs, PlaybookRef{path{"slos", i, "alerting", string(sev), "playbook"}.String(), id})
+			}
+		}
+	}
+	if !c.Classify.Surge.Disabled {
+		refs = append(refs, PlaybookRef{"classify.surge.playbook", c.Classify.Surge.Playbook})
+	}
+	refs = append(refs, PlaybookRef{"no_data.playbook", c.NoData.Playbook})
+	return refs
 }
 
 // SLO returns the SLO with the given name, or nil.

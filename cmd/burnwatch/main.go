@@ -20,9 +20,11 @@ const usage = `usage: burnwatch <command> [flags]
 
 commands:
   serve      the service: read sources, evaluate, keep state, answer over HTTP
+  demo       serve the embedded defaults with a traffic generator that injects an outage
   replay     evaluate a recorded OpenMetrics file and print every alert transition
   check      validate a config
   classify   classify error codes read from standard input
+  playbooks  lint: check that every playbook the config names exists and parses
   version    print the version
 
 Run 'burnwatch <command> --help' for a command's flags.
@@ -45,12 +47,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "serve":
 		err = serveCmd(ctx, args[1:], stderr)
+	case "demo":
+		err = demoCmd(ctx, args[1:], stdout, stderr)
 	case "replay":
 		err = replayCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "check":
 		err = checkCmd(args[1:], stdout, stderr)
 	case "classify":
 		err = classifyCmd(args[1:], stdin, stdout, stderr)
+	case "playbooks":
+		err = playbooksCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "burnwatch", version)
 		return 0

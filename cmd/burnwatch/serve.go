@@ -31,12 +31,18 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	svc, err := service.New(ctx, service.Options{
+	return runService(ctx, service.Options{
 		ConfigPath:         *config,
 		StoragePath:        *storage,
 		Logger:             log,
 		PerInstanceMetrics: *perInstance,
-	})
+	}, *listen, log, nil)
+}
+
+// runService runs the service and its HTTP server until ctx ends, reloading
+// the config on SIGHUP. started, when set, runs once both are up.
+func runService(ctx context.Context, o service.Options, listen string, log *slog.Logger, started func(*service.Service)) error {
+	svc, err := service.New(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -44,12 +50,12 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		svc.Close()
 		return err
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		svc.Close()
 		return err
 	}
-	log.Info("burnwatch serving", "address", ln.Addr().String(), "storage", *storage, "version", version)
+	log.Info("burnwatch serving", "address", ln.Addr().String(), "storage", o.StoragePath, "version", version)
 	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -72,6 +78,9 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 		}
 	}()
+	if started != nil {
+		started(svc)
+	}
 
 	runErr := svc.Run(ctx)
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
