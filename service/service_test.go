@@ -1,0 +1,201 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/burnwatch/burnwatch/burnrate"
+)
+
+const eventsConfig = `
+slos:
+  - name: cypher-availability
+    objective: 99.9
+    sli: {total: neo4j_queries_total, errors: neo4j_query_errors_total}
+    group_by: [database]
+`
+
+// testService runs a service on an events source with a virtual clock.
+type testService struct {
+	*Service
+	t     *testing.T
+	dir   string
+	clock time.Time
+	trs   []burnrate.Transition
+}
+
+func newTestService(t *testing.T, dir, config string) *testService {
+	t.Helper()
+	ts := &testService{t: t, dir: dir, clock: time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)}
+	if config != "" {
+		if err := os.WriteFile(filepath.Join(dir, "burnwatch.yaml"), []byte(config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts.open()
+	return ts
+}
+
+func (ts *testService) open() {
+	svc, err := New(context.Background(), Options{
+		ConfigPath:   filepath.Join(ts.dir, "burnwatch.yaml"),
+		StoragePath:  filepath.Join(ts.dir, "data"),
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:          func() time.Time { return ts.clock },
+		OnTransition: func(t burnrate.Transition) { ts.trs = append(ts.trs, t) },
+	})
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	ts.Service = svc
+}
+
+// push sends a batch through the HTTP API, as a pusher would.
+func (ts *testService) push(body string) *http.Response {
+	ts.t.Helper()
+	tok, err := ts.eventsToken()
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	srv := httptest.NewServer(ts.Handler())
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/events", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// minute pushes one minute of db's counts, ending at the clock, and runs
+// a cycle a minute later.
+func (ts *testService) minute(db string, total, failed int) {
+	ts.t.Helper()
+	at := ts.clock.Truncate(time.Minute)
+	body := fmt.Sprintf(`{"time":%q,"slo":"cypher-availability","labels":{"database":%q},"total":%d,"errors":{"Neo.DatabaseError.General.UnknownError":%d}}`+"\n", at.Format(time.RFC3339), db, total, failed)
+	if resp := ts.push(body); resp.StatusCode != http.StatusAccepted {
+		ts.t.Fatalf("push: %s", resp.Status)
+	}
+	ts.clock = ts.clock.Add(time.Minute)
+	if err := ts.Cycle(context.Background()); err != nil {
+		ts.t.Fatal(err)
+	}
+}
+
+func (ts *testService) firing() []string {
+	var out []string
+	for _, a := range ts.Alerts() {
+		out = append(out, a.Alert+" "+a.Labels["database"]+" "+a.Severity)
+	}
+	return out
+}
+
+func TestPushedBatchIsDurableBeforeItIsCounted(t *testing.T) {
+	dir := t.TempDir()
+	ts := newTestService(t, dir, eventsConfig)
+	for range 10 {
+		ts.minute("db-1", 1000, 0)
+	}
+	// Accepted (202), then the service stops before a cycle counts it.
+	at := ts.clock.Truncate(time.Minute)
+	body := fmt.Sprintf(`{"time":%q,"slo":"cypher-availability","labels":{"database":"db-1"},"total":1000,"errors":{"Neo.DatabaseError.General.UnknownError":1000}}`+"\n", at.Format(time.RFC3339))
+	if resp := ts.push(body); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("push: %s", resp.Status)
+	}
+	ts.Close()
+	ts.open()
+	ts.clock = ts.clock.Add(time.Minute)
+	if err := ts.Cycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := ts.firing(); strings.Join(got, ",") != "burn-rate db-1 page,burn-rate db-1 ticket" {
+		t.Errorf("after a restart the pushed outage minute fired %v", got)
+	}
+	d, _ := ts.SLO("cypher-availability")
+	if got := d.All[0].Events; got.Total != 11000 || got.Platform != 1000 {
+		t.Errorf("counted %+v, want 11000 events and 1000 failures: the batch once", got)
+	}
+	ts.Close()
+}
+
+func TestReloadRejectsABadConfigAndKeepsHistory(t *testing.T) {
+	dir := t.TempDir()
+	ts := newTestService(t, dir, eventsConfig)
+	for range 10 {
+		ts.minute("db-1", 1000, 0)
+	}
+	ts.minute("db-1", 1000, 1000)
+	if len(ts.firing()) != 2 {
+		t.Fatalf("firing %v", ts.firing())
+	}
+	cfgPath := filepath.Join(dir, "burnwatch.yaml")
+	os.WriteFile(cfgPath, []byte(strings.Replace(eventsConfig, "objective: 99.9", "objective: 100.5", 1)), 0o644)
+	err := ts.Reload(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "slos[0].objective: 100.5 is not between 0 and 100") {
+		t.Fatalf("a bad config reloaded: %v", err)
+	}
+	if ts.config().SLOs[0].Objective != 99.9 {
+		t.Errorf("the running config changed")
+	}
+	// A good config with a second SLO: the first keeps its history and
+	// its firing alerts, with no new transition.
+	os.WriteFile(cfgPath, []byte(eventsConfig+`  - name: cypher-latency
+    objective: 99
+    sli: {total: neo4j_slow_total, errors: neo4j_slow_errors_total}
+`), 0o644)
+	fired := len(ts.trs)
+	if err := ts.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ts.minute("db-1", 1000, 1000)
+	if got := ts.firing(); len(got) != 2 || len(ts.trs) != fired {
+		t.Errorf("after the reload firing %v and %d new transitions", got, len(ts.trs)-fired)
+	}
+	if n := len(ts.SLOs()); n != 2 {
+		t.Errorf("%d SLOs after the reload", n)
+	}
+	ts.Close()
+}
+
+func TestInstancesWithoutDataHoldTheirAlerts(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	for range 30 {
+		ts.minute("db-1", 1000, 0)
+		ts.push(fmt.Sprintf(`{"time":%q,"slo":"cypher-availability","labels":{"database":"db-2"},"total":1000,"errors":{}}`+"\n", ts.clock.Add(-time.Minute).Format(time.RFC3339)))
+	}
+	ts.minute("db-1", 1000, 1000)
+	if got := strings.Join(ts.firing(), ","); got != "burn-rate db-1 page,burn-rate db-1 ticket" {
+		t.Fatalf("firing %q before db-1's data stops", got)
+	}
+	// db-1 stops reporting, db-2 goes on; db-1's page must not resolve.
+	for range 60 {
+		ts.minute("db-2", 1000, 0)
+	}
+	for _, tr := range ts.trs {
+		if tr.State == burnrate.Resolved && tr.Alert == burnrate.BurnRateAlert {
+			t.Errorf("%s resolved at %v though its data had stopped", tr.Labels, tr.Time)
+		}
+	}
+	d, _ := ts.SLO("cypher-availability")
+	var stale int
+	for _, in := range d.All {
+		if in.NoDataSince != nil {
+			stale++
+		}
+	}
+	if stale != 1 {
+		t.Errorf("%d instances without data, want db-1 alone", stale)
+	}
+	ts.Close()
+}
