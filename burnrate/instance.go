@@ -42,8 +42,16 @@ func NewInstance(sp *Spec, lset labels.Labels) *Instance {
 func (in *Instance) Add(ts int64, e Events) {
 	k := MinuteOf(ts)
 	in.store.Add(k, e.Counts())
-	if in.surge != nil {
-		in.surge.store.Add(surgeBucketOf(ts), Counts{Valid: e.Total, Bad: e.User})
+	if g := in.surge; g != nil {
+		// Gathered here and written to the guard's store once per
+		// five-minute bucket: one touch of its memory instead of one a
+		// sample.
+		if b := surgeBucketOf(ts); b != g.bucket {
+			g.flush()
+			g.bucket = b
+		}
+		g.held.Valid += e.Total
+		g.held.Bad += e.User
 	}
 	in.Totals = in.Totals.Add(e)
 }
@@ -103,22 +111,20 @@ func (in *Instance) Evaluated(ts int64) bool {
 // emit for each alert whose state changed.
 func (in *Instance) Evaluate(ts int64, emit func(Transition)) {
 	sp := in.Spec
-	k := MinuteOf(ts)
-	var rates [maxWindows]float64
-	now := in.store.cum(k)
-	for i, w := range sp.mins {
-		rates[i] = BurnRate(now.sub(in.store.cum(k-w)), sp.budget)
-	}
+	r := rates{in: in, k: MinuteOf(ts)}
+	r.now = in.store.cum(r.k)
 	var firing [numSeverities]bool
 	for i, p := range sp.pairs {
-		if rates[p.long] > p.factor && rates[p.short] > p.factor && !firing[p.sev] {
+		// The short window first: it is the cheaper, and while it is
+		// quiet the long one need not be measured.
+		if !firing[p.sev] && r.get(p.short) > p.factor && r.get(p.long) > p.factor {
 			firing[p.sev] = true
 			in.fired[p.sev] = int8(i)
 		}
 	}
 	for i := range sp.Severities {
 		if in.alerts[i].Step(ts, firing[i]) {
-			emit(in.transition(ts, i, rates[:len(sp.mins)]))
+			emit(in.transition(ts, i, &r))
 		}
 	}
 	if sp.surge != nil {
@@ -131,7 +137,26 @@ func (in *Instance) Evaluate(ts int64, emit func(Transition)) {
 	}
 }
 
-func (in *Instance) transition(ts int64, sev int, rates []float64) Transition {
+// rates measures an instance's burn rates at minute k, each window once
+// and only when asked.
+type rates struct {
+	in   *Instance
+	k    int64
+	now  Counts
+	done uint32 // bit i: rate[i] is measured
+	rate [maxWindows]float64
+}
+
+func (r *rates) get(i int) float64 {
+	if r.done&(1<<i) == 0 {
+		sp := r.in.Spec
+		r.rate[i] = BurnRate(r.now.sub(r.in.store.cum(r.k-sp.mins[i])), sp.budget)
+		r.done |= 1 << i
+	}
+	return r.rate[i]
+}
+
+func (in *Instance) transition(ts int64, sev int, rates *rates) Transition {
 	sp := in.Spec
 	p := sp.pairs[in.fired[sev]]
 	severity := sp.Severities[sev]
@@ -143,8 +168,8 @@ func (in *Instance) transition(ts int64, sev int, rates []float64) Transition {
 		Severity: severity,
 		State:    in.alerts[sev].State,
 		BurnRates: []Rate{
-			{sp.Windows[p.long], rates[p.long]},
-			{sp.Windows[p.short], rates[p.short]},
+			{sp.Windows[p.long], rates.get(p.long)},
+			{sp.Windows[p.short], rates.get(p.short)},
 		},
 		Playbook: sp.SLO.Playbook(severity),
 		ID:       AlertID(sp.SLO.Name, in.Labels, severity),

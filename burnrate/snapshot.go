@@ -35,6 +35,7 @@ func (in *Instance) MarshalBinary() ([]byte, error) {
 		return append(b, 0), nil
 	}
 	b = append(b, 1)
+	in.surge.flush()
 	b = in.surge.store.append(b)
 	return binary.LittleEndian.AppendUint64(b, uint64(in.surge.judged)), nil
 }

@@ -42,6 +42,14 @@ type Episode struct {
 // the memory traffic of minute buckets for an alert that watches hours.
 const surgeBucketMS = 5 * minuteMS
 
+// flush moves the held events into the store.
+func (s *instanceSurge) flush() {
+	if s.held != (Counts{}) {
+		s.store.Add(s.bucket, s.held)
+		s.held = Counts{}
+	}
+}
+
 // surgeBucketOf is the five-minute bucket of a time, rounded like MinuteOf.
 func surgeBucketOf(ms int64) int64 { return (ms + surgeBucketMS - 1) / surgeBucketMS }
 
@@ -51,6 +59,8 @@ func surgeBucketOf(ms int64) int64 { return (ms + surgeBucketMS - 1) / surgeBuck
 // now.
 type instanceSurge struct {
 	store   Store
+	held    Counts // events of bucket not yet in store
+	bucket  int64
 	judged  int64 // the bucket it was last judged in
 	surging bool
 	episode int // index into the guard's episodes while surging, else -1
@@ -85,6 +95,7 @@ func newSurgeGuard(cfg slo.Surge) *surgeGuard {
 // with and does not surge.
 func (g *surgeGuard) step(in *Instance, k int64, ts int64) {
 	s := in.surge
+	s.flush()
 	st := &s.store
 	now, edge := st.cum(k), st.cum(k-g.window)
 	recent, base := now.sub(edge), edge.sub(st.cum(k-g.window-g.baseline))
