@@ -14,19 +14,21 @@ import (
 	"github.com/burnwatch/burnwatch/ingest"
 	"github.com/burnwatch/burnwatch/playbooks"
 	"github.com/burnwatch/burnwatch/slo"
-	"github.com/burnwatch/burnwatch/source"
 	"github.com/burnwatch/burnwatch/store"
 )
 
 // feed is one configured source as the loop reads it.
 type feed struct {
-	src       *slo.Source
-	prom      *source.Prometheus
-	selectors []string // every total and errors selector of the SLOs it serves
-	cursor    int64    // ms: read up to here
-	lastData  int64    // ms: the last cycle that brought anything
-	since     int64    // ms: when the service started watching it
-	failing   error
+	src *slo.Source
+	// samples reads a server's history over (from, to]: Prometheus or
+	// Datadog; nil for the events source.
+	samples func(ctx context.Context, from, to time.Time) ingest.Samples
+	// delay is how far behind now the server's data is complete.
+	delay    time.Duration
+	cursor   int64 // ms: read up to here
+	lastData int64 // ms: the last cycle that brought anything
+	since    int64 // ms: when the service started watching it
+	failing  error
 }
 
 // noDataAlert is an SLO's alert on its source delivering nothing.
@@ -100,17 +102,17 @@ func (s *Service) Cycle(ctx context.Context) error {
 
 // read counts what a source has that is new since its cursor.
 func (s *Service) read(ctx context.Context, f *feed, now int64) error {
-	switch {
-	case f.prom != nil:
-		return s.readPrometheus(ctx, f, now)
-	case f.src.Events != nil:
-		return s.readEvents(ctx, f, now)
+	if f.samples != nil {
+		return s.readRange(ctx, f, now)
 	}
-	return fmt.Errorf("source %s: %s sources are not wired into serve yet", f.src.Name, f.src.Kind())
+	return s.readEvents(ctx, f, now)
 }
 
-func (s *Service) readPrometheus(ctx context.Context, f *feed, now int64) error {
-	to := now - readDelay.Milliseconds()
+// readRange reads a Prometheus or Datadog source from its cursor to its
+// delay before now, backfilling when it is far behind.
+func (s *Service) readRange(ctx context.Context, f *feed, now int64) error {
+	to := now - f.delay.Milliseconds()
+	to -= to % 1000 // whole seconds, as both APIs take them
 	from := f.cursor
 	if from == 0 {
 		from = to - s.backfillSpan().Milliseconds()
@@ -121,7 +123,7 @@ func (s *Service) readPrometheus(ctx context.Context, f *feed, now int64) error 
 	if to-from > 3*s.cfg.EvaluationInterval.Std().Milliseconds()+readDelay.Milliseconds() {
 		return s.backfill(ctx, f, from, to)
 	}
-	it := f.prom.Samples(ctx, f.selectors, time.UnixMilli(from), time.UnixMilli(to))
+	it := f.samples(ctx, time.UnixMilli(from), time.UnixMilli(to))
 	var (
 		cur *ingest.Series
 		n   int
@@ -162,7 +164,7 @@ func (s *Service) backfill(ctx context.Context, f *feed, from, to int64) error {
 	chunk := backfillChunk.Milliseconds()
 	for a := from; a < to; a += chunk {
 		b := min(a+chunk, to)
-		it := f.prom.Samples(ctx, f.selectors, time.UnixMilli(a), time.UnixMilli(b))
+		it := f.samples(ctx, time.UnixMilli(a), time.UnixMilli(b))
 		st, err := s.router.Replay(ctx, it, func(t burnrate.Transition) error {
 			s.record(t)
 			return nil

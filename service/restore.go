@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/ingest"
@@ -31,19 +32,39 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 	var feeds []*feed
 	for _, src := range cfg.Sources {
 		f := &feed{src: src, since: start}
+		var queries []string
+		for _, x := range cfg.SLOs {
+			if x.Source != src.Name {
+				continue
+			}
+			if src.Datadog != nil {
+				total, errs := x.DatadogQueries()
+				queries = append(queries, total, errs)
+			} else {
+				queries = append(queries, x.SLI.Total, x.SLI.Errors)
+			}
+		}
 		switch {
 		case src.Prometheus != nil:
-			if f.prom, err = source.NewPrometheus(*src.Prometheus); err != nil {
+			p, err := source.NewPrometheus(*src.Prometheus)
+			if err != nil {
 				return fmt.Errorf("source %s: %w", src.Name, err)
 			}
-			f.prom.Logger = s.log
-			for _, x := range cfg.SLOs {
-				if x.Source == src.Name {
-					f.selectors = append(f.selectors, x.SLI.Total, x.SLI.Errors)
-				}
+			p.Logger = s.log
+			f.delay = readDelay
+			f.samples = func(ctx context.Context, from, to time.Time) ingest.Samples {
+				return p.Samples(ctx, queries, from, to)
 			}
 		case src.Datadog != nil:
-			return fmt.Errorf("source %s: Datadog sources are not wired into serve yet; use prometheus or events", src.Name)
+			d, err := source.NewDatadog(*src.Datadog)
+			if err != nil {
+				return fmt.Errorf("source %s: %w", src.Name, err)
+			}
+			d.Log = s.log
+			f.delay = datadogDelay
+			f.samples = func(ctx context.Context, from, to time.Time) ingest.Samples {
+				return d.Samples(ctx, queries, from, to)
+			}
 		}
 		feeds = append(feeds, f)
 	}

@@ -58,6 +58,10 @@ const (
 	// a sample is stamped at its scrape's start and becomes queryable only
 	// once the scrape is ingested.
 	readDelay = 10 * time.Second
+	// datadogDelay is the same for Datadog, whose one-minute counts are
+	// complete only a while after their minute: a minute read too early
+	// would be counted short, and never again.
+	datadogDelay = 3 * time.Minute
 	// backfillChunk is the span of history replayed, and committed, at a
 	// time while backfilling, so that a restart resumes where it stopped.
 	backfillChunk = 6 * time.Hour

@@ -10,10 +10,13 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"gopkg.in/yaml.v3"
+
+	"github.com/burnwatch/burnwatch/source"
 )
 
 // Version is the config schema version this package reads.
@@ -66,6 +69,37 @@ type SLI struct {
 	Total     string `yaml:"total"`
 	Errors    string `yaml:"errors"`
 	CodeLabel string `yaml:"code_label,omitempty"`
+	// Datadog names the two metrics in Datadog, for an SLO that reads a
+	// Datadog source. The selectors then name them with their dots as
+	// underscores (neo4j.query.errors is neo4j_query_errors), as the
+	// source labels its series, and their other equality matchers become
+	// the query's tag filter.
+	Datadog *DatadogMetrics `yaml:"datadog,omitempty"`
+}
+
+// DatadogMetrics are an SLI's metric names in Datadog.
+type DatadogMetrics struct {
+	Total  string `yaml:"total"`
+	Errors string `yaml:"errors"`
+}
+
+// DatadogQueries returns the Datadog queries of the SLO's total and errors
+// counters: summed as counts per minute, by the group_by labels (and the
+// code label, for the errors).
+func (s *SLO) DatadogQueries() (total, errors string) {
+	filter := func(ms []*labels.Matcher) map[string]string {
+		f := map[string]string{}
+		for _, m := range ms {
+			if m.Name != labels.MetricName && m.Type == labels.MatchEqual && m.Value != "" {
+				f[m.Name] = m.Value
+			}
+		}
+		return f
+	}
+	by := slices.Clone(s.GroupBy)
+	total = source.DatadogQuery(s.SLI.Datadog.Total, filter(s.totalMatchers), by)
+	errors = source.DatadogQuery(s.SLI.Datadog.Errors, filter(s.errorMatchers), append(by, s.SLI.CodeLabel))
+	return total, errors
 }
 
 // Alerting is an SLO's alert policy and what each severity links to.

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"gopkg.in/yaml.v3"
 
 	"github.com/burnwatch/burnwatch/source"
@@ -182,6 +183,9 @@ func (c *Config) validateService(d *document) {
 		if s == nil {
 			continue
 		}
+		if src := c.SourceOf(s); src != nil && src.Datadog != nil {
+			s.validateDatadog(d, path{"slos", i, "sli"})
+		}
 		switch {
 		case s.Source == "":
 			d.errorf(path{"slos", i, "source"}, "is required when there are several sources; name one of %s", strings.Join(sourceNames(c.Sources), ", "))
@@ -201,6 +205,31 @@ func (c *Config) validateService(d *document) {
 	}
 	if !playbookRE.MatchString(nd.Playbook) {
 		d.errorf(path{"no_data", "playbook"}, "%q is not a playbook id", nd.Playbook)
+	}
+}
+
+// validateDatadog checks that an SLO reading Datadog names its metrics
+// there, and that its selectors match the series the source makes of them.
+func (s *SLO) validateDatadog(d *document, p path) {
+	dd := s.SLI.Datadog
+	if dd == nil || dd.Total == "" || dd.Errors == "" {
+		d.errorf(p.with("datadog"), "an SLO reading a Datadog source needs the Datadog names of its metrics: datadog: {total: neo4j.queries, errors: neo4j.query.errors}")
+		return
+	}
+	for _, x := range []struct {
+		field, metric string
+		ms            []*labels.Matcher
+	}{{"total", dd.Total, s.totalMatchers}, {"errors", dd.Errors, s.errorMatchers}} {
+		want := strings.ReplaceAll(x.metric, ".", "_")
+		name := ""
+		for _, m := range x.ms {
+			if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+				name = m.Value
+			}
+		}
+		if name != want {
+			d.errorf(p.with(x.field), "the selector must name the Datadog metric %s as the source labels it, %s", x.metric, want)
+		}
 	}
 }
 

@@ -1,0 +1,136 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/burnwatch/burnwatch/burnrate"
+)
+
+// fakeDatadog answers GET /api/v1/query as Datadog's metrics query API
+// does, for db-1's neo4j.queries (1,000 a minute) and neo4j.query.errors
+// (every query failing from outage on), one point per minute bucket.
+func fakeDatadog(t *testing.T, outage time.Time) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/query" || r.Header.Get("DD-API-KEY") == "" || r.Header.Get("DD-APPLICATION-KEY") == "" {
+			http.Error(w, `{"errors":["Forbidden"]}`, http.StatusForbidden)
+			return
+		}
+		from, _ := strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
+		to, _ := strconv.ParseInt(r.URL.Query().Get("to"), 10, 64)
+		q := r.URL.Query().Get("query")
+		if !strings.Contains(q, "{orchestra:eu-1}") {
+			http.Error(w, `{"errors":["the test expects the selector's filter"]}`, http.StatusBadRequest)
+			return
+		}
+		metric, tags := "neo4j.queries", []string{"database:db-1"}
+		if strings.Contains(q, "neo4j.query.errors") {
+			metric, tags = "neo4j.query.errors", []string{"database:db-1", "code:Neo.DatabaseError.General.UnknownError"}
+		}
+		scope := append([]string{"orchestra:eu-1"}, tags...)
+		var points [][2]any
+		for m := (from + 59) / 60 * 60; m+60 <= to; m += 60 {
+			v := 1000.0
+			if metric == "neo4j.query.errors" && time.Unix(m, 0).Before(outage) {
+				v = 0
+			}
+			points = append(points, [2]any{float64(m * 1000), v})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"status": "ok", "res_type": "time_series", "query": q,
+			"from_date": from * 1000, "to_date": to * 1000,
+			"series": []map[string]any{{
+				"metric": metric, "display_name": metric, "aggr": "sum",
+				"scope": strings.Join(scope, ","), "tag_set": tags,
+				"expression": q, "interval": 60, "length": len(points), "pointlist": points,
+			}},
+		})
+	}))
+}
+
+// TestServeReadsDatadog runs the service on a Datadog source (faked):
+// it backfills, pages for db-1's outage, and a cycle later reads on from
+// its cursor without counting a minute twice.
+func TestServeReadsDatadog(t *testing.T) {
+	now := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
+	outage := now.Add(-10 * time.Minute)
+	dd := fakeDatadog(t, outage)
+	defer dd.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "api"), []byte("5f1e0c2a9b8d7e6f5a4b3c2d1e0f9a8b\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "app"), []byte("0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d\n"), 0o600)
+	cfg := fmt.Sprintf(`
+sources:
+  - name: dd
+    datadog: {endpoint: %q, api_key_file: %q, app_key_file: %q, retries: 0}
+slos:
+  - name: cypher-availability
+    objective: 99.9
+    window: 7d
+    sli:
+      total: neo4j_queries{orchestra="eu-1"}
+      errors: neo4j_query_errors{orchestra="eu-1"}
+      datadog: {total: neo4j.queries, errors: neo4j.query.errors}
+    group_by: [database]
+`, dd.URL, filepath.Join(dir, "api"), filepath.Join(dir, "app"))
+	os.WriteFile(filepath.Join(dir, "burnwatch.yaml"), []byte(cfg), 0o644)
+
+	clock := now
+	var trs []burnrate.Transition
+	svc, err := New(context.Background(), Options{
+		ConfigPath:   filepath.Join(dir, "burnwatch.yaml"),
+		StoragePath:  filepath.Join(dir, "data"),
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:          func() time.Time { return clock },
+		OnTransition: func(tr burnrate.Transition) { trs = append(trs, tr) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	ctx := context.Background()
+	if err := svc.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, why := svc.Ready(); !ok {
+		t.Fatalf("not ready: %s", why)
+	}
+	got := map[string]bool{}
+	for _, a := range svc.Alerts() {
+		got[a.Labels["database"]+" "+a.Severity] = true
+	}
+	if !got["db-1 page"] {
+		t.Fatalf("firing %v; want db-1's page", got)
+	}
+	for range 4 {
+		clock = clock.Add(30 * time.Second)
+		if err := svc.Cycle(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, _ := svc.SLO("cypher-availability")
+	in := d.All[0]
+	// Each cycle reads to three minutes before its clock (at 12:02, to
+	// 11:59), from where the last one stopped.
+	// The failing buckets 11:50 … 11:58 each end by 11:59: nine, once each.
+	if in.Events.Platform != 9000 {
+		t.Errorf("counted %v failures, want the 9 failing minutes to 11:59 once each (events %+v)", in.Events.Platform, in.Events)
+	}
+	// And every minute of the 7-day backfill and the cycles after it once:
+	// from 12:00 − 7d − 3m to 11:59.
+	if want := float64(7*24*60+2) * 1000; in.Events.Total != want {
+		t.Errorf("counted %v queries, want %v", in.Events.Total, want)
+	}
+}
