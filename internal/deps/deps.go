@@ -6,6 +6,7 @@ import (
 	_ "github.com/DataDog/datadog-api-client-go/v2/api/datadog"
 	_ "github.com/DataDog/datadog-api-client-go/v2/api/datadogV1"
 	_ "github.com/DataDog/datadog-api-client-go/v2/api/datadogV2"
+	_ "github.com/PagerDuty/go-pagerduty"
 	_ "github.com/prometheus/client_golang/api"
 	_ "github.com/prometheus/client_golang/api/prometheus/v1"
 	_ "github.com/prometheus/client_golang/prometheus"
