@@ -83,6 +83,10 @@ type Cycle struct {
 	// Transitions are appended to the log; Commit sets their Seq once the
 	// cycle is committed.
 	Transitions []TransitionRecord
+	// Outbox are the notifications the cycle's transitions make, written
+	// with them so that none is lost or made twice; each names the index
+	// of its transition in Transitions.
+	Outbox []OutboxEntry
 	// Consumed are the ids of pushed batches this cycle counted: they are
 	// deleted. An id that is not pending fails the cycle, since counting a
 	// batch twice is the error it would hide.
@@ -208,6 +212,9 @@ func (db *DB) commit(ctx context.Context, c *Cycle) (seqs []int64, ids map[Insta
 		return nil, nil, err
 	}
 	if seqs, err = writeTransitions(ctx, tx, c.Transitions); err != nil {
+		return nil, nil, err
+	}
+	if err := writeOutbox(ctx, tx, c, seqs); err != nil {
 		return nil, nil, err
 	}
 	if err := consumeBatches(ctx, tx, c.Consumed); err != nil {

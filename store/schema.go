@@ -92,6 +92,25 @@ CREATE TABLE batches (
 	ndjson   BLOB NOT NULL
 );
 `,
+	// 2: the outbox of notifications, written with the transitions.
+	`
+CREATE TABLE outbox (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	receiver     TEXT NOT NULL,
+	alert_id     TEXT NOT NULL,
+	seq          INTEGER NOT NULL, -- the transition's
+	firing       INTEGER NOT NULL, -- 1 for a trigger, 0 for a resolve
+	payload      BLOB NOT NULL,
+	state        TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'dead', 'skipped', 'silenced')),
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	next_attempt INTEGER NOT NULL,
+	last_error   TEXT NOT NULL DEFAULT '',
+	created      INTEGER NOT NULL,
+	done         INTEGER NOT NULL DEFAULT 0 -- ms, when it left pending
+);
+CREATE INDEX outbox_pending ON outbox (state, next_attempt) WHERE state = 'pending';
+CREATE INDEX outbox_by_alert ON outbox (receiver, alert_id, id);
+`,
 }
 
 // schemaVersion is the schema version this build writes.

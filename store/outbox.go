@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Outbox states.
+const (
+	OutboxPending  = "pending"  // to be delivered
+	OutboxSent     = "sent"     // delivered
+	OutboxDead     = "dead"     // refused for good by the receiver
+	OutboxSkipped  = "skipped"  // a resolve whose trigger was never delivered
+	OutboxSilenced = "silenced" // a silence or maintenance window matched
+)
+
+// OutboxEntry is one notification for one receiver.
+type OutboxEntry struct {
+	ID       int64 // assigned by Commit
+	Receiver string
+	AlertID  string
+	// Transition is, when written, the index of its transition in the
+	// cycle's Transitions; Seq, when read, that transition's number.
+	Transition  int
+	Seq         int64
+	Firing      bool
+	Payload     []byte // the notification, JSON
+	State       string
+	Attempts    int
+	NextAttempt int64 // ms
+	LastError   string
+	Created     int64 // ms
+}
+
+func writeOutbox(ctx context.Context, tx *sql.Tx, c *Cycle, seqs []int64) error {
+	if len(c.Outbox) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO outbox (receiver, alert_id, seq, firing, payload, state, next_attempt, created, done)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("writing the outbox: %w", err)
+	}
+	defer st.Close()
+	for i := range c.Outbox {
+		e := &c.Outbox[i]
+		if e.Transition < 0 || e.Transition >= len(seqs) {
+			return fmt.Errorf("outbox entry for %s names transition %d of %d", e.AlertID, e.Transition, len(seqs))
+		}
+		state := e.State
+		if state == "" {
+			state = OutboxPending
+		}
+		var done int64
+		if state != OutboxPending {
+			done = c.Time
+		}
+		res, err := st.ExecContext(ctx, e.Receiver, e.AlertID, seqs[e.Transition], e.Firing, nonNil(e.Payload), state, c.Time, c.Time, done)
+		if err != nil {
+			return fmt.Errorf("writing the outbox entry of alert %s: %w", e.AlertID, err)
+		}
+		if e.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DueOutbox returns up to limit pending notifications due at now: for
+// each receiver and alert only the oldest pending one, so that a trigger
+// and its resolve are delivered in order.
+func (db *DB) DueOutbox(ctx context.Context, now int64, limit int) ([]OutboxEntry, error) {
+	rows, err := db.r.QueryContext(ctx, `
+		SELECT o.id, o.receiver, o.alert_id, o.seq, o.firing, o.payload, o.state, o.attempts, o.next_attempt, o.last_error, o.created
+		FROM outbox o
+		WHERE o.state = 'pending' AND o.next_attempt <= ?
+		  AND NOT EXISTS (SELECT 1 FROM outbox p
+		                  WHERE p.receiver = o.receiver AND p.alert_id = o.alert_id
+		                    AND p.state = 'pending' AND p.id < o.id)
+		ORDER BY o.id LIMIT ?`, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading the outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxEntry
+	for rows.Next() {
+		var e OutboxEntry
+		if err := rows.Scan(&e.ID, &e.Receiver, &e.AlertID, &e.Seq, &e.Firing, &e.Payload, &e.State, &e.Attempts, &e.NextAttempt, &e.LastError, &e.Created); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// UpdateOutbox records an attempt: the entry's state, attempts, next
+// attempt and last error.
+func (db *DB) UpdateOutbox(ctx context.Context, e OutboxEntry, now int64) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var done int64
+	if e.State != OutboxPending {
+		done = now
+	}
+	_, err := db.w.ExecContext(ctx, `UPDATE outbox SET state = ?, attempts = ?, next_attempt = ?, last_error = ?, done = ? WHERE id = ?`,
+		e.State, e.Attempts, e.NextAttempt, e.LastError, done, e.ID)
+	if err != nil {
+		return fmt.Errorf("updating outbox entry %d: %w", e.ID, err)
+	}
+	return nil
+}
+
+// TriggerSent reports whether the trigger before a resolve (the latest
+// firing entry of the same receiver and alert before id) was delivered.
+func (db *DB) TriggerSent(ctx context.Context, receiver, alertID string, id int64) (bool, error) {
+	var state string
+	err := db.r.QueryRowContext(ctx, `SELECT state FROM outbox WHERE receiver = ? AND alert_id = ? AND firing = 1 AND id < ? ORDER BY id DESC LIMIT 1`,
+		receiver, alertID, id).Scan(&state)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the outbox: %w", err)
+	}
+	return state == OutboxSent, nil
+}
+
+// OutboxCounts returns how many entries are in each state.
+func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT state, count(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+)
+
+func TestOutboxKeepsOrderPerAlert(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tr := func(id string) TransitionRecord { return TransitionRecord{Time: 1, AlertID: id, JSON: []byte("{}")} }
+	// Cycle 1: a trigger of alert a to two receivers, and one of alert b.
+	err = db.Commit(ctx, Cycle{Time: 1000,
+		Transitions: []TransitionRecord{tr("a"), tr("b")},
+		Outbox: []OutboxEntry{
+			{Receiver: "pd", AlertID: "a", Transition: 0, Firing: true, Payload: []byte(`{"n":1}`)},
+			{Receiver: "hook", AlertID: "a", Transition: 0, Firing: true, Payload: []byte(`{"n":2}`)},
+			{Receiver: "pd", AlertID: "b", Transition: 1, Firing: true, Payload: []byte(`{"n":3}`), State: OutboxSilenced},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cycle 2: a's resolve to pd.
+	if err := db.Commit(ctx, Cycle{Time: 2000, Transitions: []TransitionRecord{tr("a")},
+		Outbox: []OutboxEntry{{Receiver: "pd", AlertID: "a", Transition: 0, Payload: []byte(`{"n":4}`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	due, err := db.DueOutbox(ctx, 5000, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The resolve waits behind its trigger; the silenced one is not due.
+	if len(due) != 2 || string(due[0].Payload) != `{"n":1}` || string(due[1].Payload) != `{"n":2}` {
+		t.Fatalf("due: %+v", due)
+	}
+	if sent, _ := db.TriggerSent(ctx, "pd", "a", due[0].ID+100); sent {
+		t.Errorf("a trigger not yet sent counts as sent")
+	}
+	e := due[0]
+	e.State = OutboxSent
+	if err := db.UpdateOutbox(ctx, e, 3000); err != nil {
+		t.Fatal(err)
+	}
+	due, _ = db.DueOutbox(ctx, 5000, 10)
+	if len(due) != 2 || string(due[1].Payload) != `{"n":4}` || due[1].Firing {
+		t.Fatalf("after the trigger was sent, due: %+v", due)
+	}
+	if sent, _ := db.TriggerSent(ctx, "pd", "a", due[1].ID); !sent {
+		t.Errorf("the resolve's trigger is not seen as sent")
+	}
+	// A retry later is not due before its time.
+	h := due[0]
+	h.Attempts, h.NextAttempt, h.LastError = 1, 9000, "503"
+	db.UpdateOutbox(ctx, h, 5000)
+	due, _ = db.DueOutbox(ctx, 5000, 10)
+	if len(due) != 1 || due[0].Receiver != "pd" {
+		t.Errorf("a backed-off entry is due early: %+v", due)
+	}
+	counts, _ := db.OutboxCounts(ctx)
+	if counts[OutboxPending] != 2 || counts[OutboxSent] != 1 || counts[OutboxSilenced] != 1 {
+		t.Errorf("counts %v", counts)
+	}
+	// An outbox entry naming no transition fails the whole cycle.
+	if err := db.Commit(ctx, Cycle{Time: 6000, Outbox: []OutboxEntry{{Receiver: "pd", AlertID: "z", Transition: 0}}}); err == nil {
+		t.Errorf("an entry without its transition was committed")
+	}
+}
