@@ -44,6 +44,7 @@ type cyclePending struct {
 	alerts      map[string]store.AlertState
 	records     []store.TransitionRecord
 	transitions []burnrate.Transition
+	outbox      []store.OutboxEntry
 	consumed    []int64
 }
 
@@ -360,6 +361,7 @@ func (s *Service) record(t burnrate.Transition) {
 		Labels: labelsJSON(t.Labels), State: t.State.String(), Since: ms,
 	}
 	s.pending.transitions = append(s.pending.transitions, t)
+	s.pending.outbox = append(s.pending.outbox, s.route(t, len(s.pending.records)-1)...)
 }
 
 // commit writes what the cycle changed, and with snapshot every
@@ -370,6 +372,7 @@ func (s *Service) commit(ctx context.Context, at int64, snapshot bool) error {
 		Time:          max(at, s.lastCommit+1),
 		SourceCursors: map[string]int64{},
 		Transitions:   p.records,
+		Outbox:        p.outbox,
 		Consumed:      p.consumed,
 	}
 	for k, e := range p.journal {
@@ -406,6 +409,12 @@ func (s *Service) commit(ctx context.Context, at int64, snapshot bool) error {
 		return fmt.Errorf("committing the cycle: %w", err)
 	}
 	s.lastCommit = c.Time
+	if len(c.Outbox) > 0 {
+		select {
+		case s.committed <- struct{}{}:
+		default:
+		}
+	}
 	for _, t := range p.transitions {
 		s.metrics.Transitions.WithLabelValues(t.Alert, string(t.Severity), t.State.String()).Inc()
 		s.log.Info("alert "+t.State.String(), "alert", t.Alert, "slo", t.SLO, "labels", t.Labels.String(),

@@ -93,6 +93,7 @@ slos:
 		ConfigPath:   filepath.Join(dir, "burnwatch.yaml"),
 		StoragePath:  filepath.Join(dir, "data"),
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Console:      io.Discard,
 		Now:          func() time.Time { return clock },
 		OnTransition: func(tr burnrate.Transition) { trs = append(trs, tr) },
 	})

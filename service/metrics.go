@@ -46,6 +46,7 @@ type Metrics struct {
 	EventsAccepted     prometheus.Counter     // pushed events (lines) stored
 	EventsRejected     *prometheus.CounterVec // {reason}: pushed batches refused
 	Transitions        *prometheus.CounterVec // {alert,severity,state}
+	Notifications      *prometheus.CounterVec // {receiver,reason}: what became of each notification
 
 	SLOInstances          *prometheus.GaugeVec // {slo}
 	SLOAlertsFiring       *prometheus.GaugeVec // {slo,severity}
@@ -100,6 +101,10 @@ func NewMetrics(reg *prometheus.Registry, perInstance bool) *Metrics {
 			Name: "burnwatch_transitions_total",
 			Help: "Alert state transitions, by alert, severity and the state entered.",
 		}, []string{"alert", "severity", "state"}),
+		Notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "burnwatch_notifications_total",
+			Help: "Notifications by receiver and what became of them: sent, dead_lettered, skipped, silenced.",
+		}, []string{"receiver", "reason"}),
 		SLOInstances: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "burnwatch_slo_instances",
 			Help: "SLO instances (value sets of group_by) being evaluated.",
@@ -123,7 +128,7 @@ func NewMetrics(reg *prometheus.Registry, perInstance bool) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.EvaluationDuration, m.Evaluations, m.SourceErrors, m.SamplesRead,
 		m.BackfillProgress, m.StoreBytes, m.EventsAccepted, m.EventsRejected,
-		m.Transitions, m.SLOInstances, m.SLOAlertsFiring, m.SLOBudgetRemainingMin,
+		m.Transitions, m.Notifications, m.SLOInstances, m.SLOAlertsFiring, m.SLOBudgetRemainingMin,
 	)
 	if perInstance {
 		m.InstanceBurnRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{

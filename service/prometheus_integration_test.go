@@ -91,6 +91,7 @@ slos:
 			ConfigPath:   cfgPath,
 			StoragePath:  filepath.Join(dir, "data"),
 			Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Console:      io.Discard,
 			Now:          func() time.Time { return clock },
 			OnTransition: func(tr burnrate.Transition) { transitions = append(transitions, tr) },
 		})

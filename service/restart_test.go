@@ -44,6 +44,7 @@ func TestServiceChild(t *testing.T) {
 	svc, err := New(ctx, Options{
 		StoragePath: dir,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Console:     io.Discard,
 		Now:         func() time.Time { return time.UnixMilli(clock) },
 		OnTransition: func(tr burnrate.Transition) {
 			b, _ := tr.MarshalJSON()

@@ -105,8 +105,12 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 			in.Add(j.Minute*60_000, burnrate.Events{Total: j.Total, User: j.User, Ignore: j.Ignore, Platform: j.Platform})
 		}
 	}
+	onsets := map[string]time.Time{}
 	for _, a := range st.Alerts {
 		state := burnrate.Alert{State: parseState(a.State), Since: a.Since}
+		if state.State == burnrate.Firing {
+			onsets[a.ID] = time.UnixMilli(a.Since).UTC()
+		}
 		lset, err := parseLabelsJSON(a.Labels)
 		if err != nil {
 			return fmt.Errorf("alert %s: %w", a.ID, err)
@@ -146,7 +150,12 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 		}
 	}
 
+	receivers, dashboard, err := s.buildReceivers(cfg)
+	if err != nil {
+		return err
+	}
 	s.cfg, s.router, s.feeds, s.noData = cfg, router, feeds, noData
+	s.receivers, s.dashboard, s.onsets = receivers, dashboard, onsets
 	s.playbooks, s.playbooksHTTP = books, playbooks.Handler(books)
 	s.keys = map[*burnrate.Instance]store.InstanceKey{}
 	s.pending.reset()

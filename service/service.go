@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -17,12 +18,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"text/template"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/notify"
 	"github.com/burnwatch/burnwatch/playbooks"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/store"
@@ -46,6 +49,11 @@ type Options struct {
 	// OnTransition, when set, is called with each transition once its
 	// cycle is committed.
 	OnTransition func(burnrate.Transition)
+	// Console is where console receivers write; standard output when nil.
+	Console io.Writer
+	// Receivers are receivers beyond the config's, by name, for routes to
+	// name: a program embedding the service, or a test, brings its own.
+	Receivers map[string]notify.Receiver
 }
 
 // Timing of the loop, each with why.
@@ -93,6 +101,14 @@ type Service struct {
 	cycles  int
 	pending cyclePending
 	keys    map[*burnrate.Instance]store.InstanceKey
+	// receivers deliver notifications, by name.
+	receivers map[string]notify.Receiver
+	// dashboard is the config's dashboard URL template, if any.
+	dashboard *template.Template
+	// onsets are the firing alerts' onsets, for their resolves.
+	onsets map[string]time.Time
+	// committed wakes the sender after a commit.
+	committed chan struct{}
 	// playbooks are served at /playbooks/ and linked from alerts.
 	playbooks     *playbooks.Set
 	playbooksHTTP http.Handler
@@ -113,6 +129,9 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
+	if o.Console == nil {
+		o.Console = os.Stdout
+	}
 	cfg, err := loadConfig(o.ConfigPath)
 	if err != nil {
 		return nil, err
@@ -125,12 +144,13 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{
-		o:       o,
-		log:     o.Logger,
-		now:     o.Now,
-		db:      db,
-		reg:     o.Registry,
-		metrics: NewMetrics(o.Registry, o.PerInstanceMetrics),
+		o:         o,
+		log:       o.Logger,
+		now:       o.Now,
+		db:        db,
+		reg:       o.Registry,
+		metrics:   NewMetrics(o.Registry, o.PerInstanceMetrics),
+		committed: make(chan struct{}, 1),
 	}
 	s.notReady.Store("starting")
 	if err := s.install(ctx, cfg); err != nil {
@@ -154,6 +174,16 @@ func (s *Service) Close() error { return s.db.Close() }
 // last snapshot and closes the store.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.db.Close()
+	sending, stopSending := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.deliver(sending)
+	}()
+	defer func() {
+		stopSending()
+		<-done
+	}()
 	for {
 		if err := s.Cycle(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("evaluation cycle failed", "err", err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/notify"
 )
 
 const eventsConfig = `
@@ -27,19 +28,25 @@ slos:
 // testService runs a service on an events source with a virtual clock.
 type testService struct {
 	*Service
-	t     *testing.T
-	dir   string
-	clock time.Time
-	trs   []burnrate.Transition
+	t         *testing.T
+	dir       string
+	clock     time.Time
+	trs       []burnrate.Transition
+	receivers map[string]notify.Receiver
+}
+
+func writeConfig(t *testing.T, dir, config string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "burnwatch.yaml"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func newTestService(t *testing.T, dir, config string) *testService {
 	t.Helper()
 	ts := &testService{t: t, dir: dir, clock: time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)}
 	if config != "" {
-		if err := os.WriteFile(filepath.Join(dir, "burnwatch.yaml"), []byte(config), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeConfig(t, dir, config)
 	}
 	ts.open()
 	return ts
@@ -52,6 +59,8 @@ func (ts *testService) open() {
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:          func() time.Time { return ts.clock },
 		OnTransition: func(t burnrate.Transition) { ts.trs = append(ts.trs, t) },
+		Console:      io.Discard,
+		Receivers:    ts.receivers,
 	})
 	if err != nil {
 		ts.t.Fatal(err)

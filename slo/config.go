@@ -40,6 +40,12 @@ type Config struct {
 	Sources            []*Source `yaml:"sources,omitempty"`
 	NoData             NoData    `yaml:"no_data,omitempty"`
 	Playbooks          Playbooks `yaml:"playbooks,omitempty"`
+	// Where notifications go: receivers, and routes that pick them.
+	ReceiverConfigs []*Receiver `yaml:"receivers,omitempty"`
+	Routes          []RouteRule `yaml:"routes,omitempty"`
+	// DashboardURL is a text/template filled with an instance's labels,
+	// linked from its pages: https://grafana.example/d/db?var-database={{.database}}
+	DashboardURL string `yaml:"dashboard_url,omitempty"`
 
 	// File is the name the config was loaded from, used in errors.
 	File string `yaml:"-"`

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"text/template"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -40,6 +41,12 @@ func (c *Config) validate(d *document) {
 	}
 	c.Classify.validate(d, path{"classify"})
 	c.validateService(d)
+	c.validateRoutes(d)
+	if c.DashboardURL != "" {
+		if _, err := template.New("dashboard").Option("missingkey=zero").Parse(c.DashboardURL); err != nil {
+			d.errorf(path{"dashboard_url"}, "is not a template: %v", err)
+		}
+	}
 }
 
 func (s *SLO) validate(d *document, p path) {

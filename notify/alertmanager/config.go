@@ -1,0 +1,82 @@
+package alertmanager
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Config is an Alertmanager receiver's part of the configuration:
+//
+//	alertmanager:
+//	  url: http://alertmanager.monitoring:9093   # base URL, with --web.route-prefix if any
+//	  timeout: 10s                               # one POST; default 10s
+//	  resend: 1m                                 # re-post a firing alert this often; default 1m
+//	  bearer_token_file: /run/secrets/am-token   # or basic_auth: {username, password_file}
+type Config struct {
+	// URL is Alertmanager's base URL; alerts go to URL + /api/v2/alerts.
+	URL string `yaml:"url"`
+	// Timeout bounds one POST; zero means DefaultTimeout.
+	Timeout time.Duration `yaml:"timeout,omitempty"`
+	// Resend is how often a firing alert must be re-posted so that
+	// Alertmanager does not expire it; zero means DefaultResend. The
+	// caller does the re-posting: Receiver.Resend returns the value in
+	// force.
+	Resend time.Duration `yaml:"resend,omitempty"`
+	// BasicAuth and BearerTokenFile authenticate to an Alertmanager behind
+	// a proxy (or its --web.config.file); at most one of them.
+	BasicAuth       *BasicAuth `yaml:"basic_auth,omitempty"`
+	BearerTokenFile string     `yaml:"bearer_token_file,omitempty"`
+}
+
+// BasicAuth is a user name and a file holding the password, trimmed.
+type BasicAuth struct {
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// Validate returns every problem of the config, each naming its field. It
+// reads no file: New does, and says what is wrong with one.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.URL == "" {
+		bad("url", "missing; want Alertmanager's base URL such as http://alertmanager:9093")
+	} else if u, err := url.Parse(c.URL); err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // without the URL, which may hold a password
+		}
+		bad("url", "not a URL: %v", err)
+	} else {
+		switch {
+		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+			bad("url", "%q is not an absolute http or https URL such as http://alertmanager:9093", u.Redacted())
+		case u.User != nil:
+			bad("url", "%q carries credentials; use basic_auth or bearer_token_file", u.Redacted())
+		case u.RawQuery != "" || u.Fragment != "":
+			bad("url", "%q has a query or fragment; want the base URL only", u.Redacted())
+		}
+	}
+	if c.Timeout < 0 {
+		bad("timeout", "%s is negative", c.Timeout)
+	}
+	if c.Resend < 0 {
+		bad("resend", "%s is negative", c.Resend)
+	}
+	if c.BasicAuth != nil {
+		if c.BearerTokenFile != "" {
+			bad("bearer_token_file", "set together with basic_auth; use one")
+		}
+		if c.BasicAuth.Username == "" {
+			bad("basic_auth.username", "missing")
+		}
+		if c.BasicAuth.PasswordFile == "" {
+			bad("basic_auth.password_file", "missing; the password is read from a file")
+		}
+	}
+	return errors.Join(errs...)
+}
