@@ -11,9 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/common/model"
-
-	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/service"
 	"github.com/burnwatch/burnwatch/slo"
 )
@@ -73,34 +70,11 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ConfigPath:  cfgPath,
 		StoragePath: *storage,
 		Logger:      log,
-		OnTransition: func(t burnrate.Transition) {
-			printPage(stdout, t, base)
-		},
+		// No receivers configured: pages go to the console receiver.
+		Console: stdout,
 	}, *listen, log, func(svc *service.Service) {
 		go generateTraffic(ctx, svc, base, stderr)
 	})
-}
-
-// printPage writes a transition as the console receiver does.
-func printPage(w io.Writer, t burnrate.Transition, base string) {
-	var rates []string
-	for _, r := range t.BurnRates {
-		rates = append(rates, fmt.Sprintf("%s burns %.1f×", model.Duration(r.Window), r.Rate))
-	}
-	var codes []string
-	for _, c := range t.Codes {
-		codes = append(codes, fmt.Sprintf("%s (%s, %.0f)", c.Code, c.Class, c.Count))
-	}
-	fmt.Fprintf(w, "%s  %s %s  %s %s%s\n", t.Time.Local().Format(time.TimeOnly), strings.ToUpper(string(t.Severity)), strings.ToUpper(t.State.String()), t.Alert, t.SLO, t.Labels)
-	if len(rates) > 0 {
-		fmt.Fprintf(w, "          %s\n", strings.Join(rates, ", "))
-	}
-	if len(codes) > 0 {
-		fmt.Fprintf(w, "          codes: %s\n", strings.Join(codes, ", "))
-	}
-	if t.Playbook != "" {
-		fmt.Fprintf(w, "          playbook: %s/playbooks/%s\n", base, t.Playbook)
-	}
 }
 
 // generateTraffic pushes the demo's events until ctx ends.
