@@ -2,91 +2,27 @@ package alertmanager
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/burnwatch/burnwatch/notify"
 )
 
-// classify reads a response: nil for a 2xx; otherwise an error with the
-// status and Alertmanager's message, and whether to try again.
-//
-//	2xx                 delivered
-//	408, 429, 5xx       retry (a timeout, the rate limit, a server in trouble)
-//	other 4xx, 3xx      no retry: the same request fails the same way (a 400 is
-//	                    an alert Alertmanager rejects, with its reason)
-//
-// A 429 or 503 with Retry-After returns a notify.RetryAfter.
-func classify(resp *http.Response, now time.Time) (retry bool, err error) {
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
-		return false, nil
-	}
-	err = &StatusError{Code: resp.StatusCode, Message: message(resp.Body)}
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusServiceUnavailable:
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok {
-			err = &retryAfterError{err: err, after: d}
-		}
-		return true, err
-	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode >= 500:
-		return true, err
-	}
-	return false, err
-}
-
 // StatusError is a response other than a 2xx.
-type StatusError struct {
-	Code    int
-	Message string // the body: Alertmanager's reason, as it wrote it
-}
+type StatusError = notify.StatusError
 
-func (e *StatusError) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("%d %s", e.Code, http.StatusText(e.Code))
-	}
-	return fmt.Sprintf("%d %s: %s", e.Code, http.StatusText(e.Code), e.Message)
+// classify reads a response as every HTTP receiver does (notify.Classify);
+// a 400 is an alert Alertmanager rejects, with its reason.
+func classify(resp *http.Response, now time.Time) (retry bool, err error) {
+	return notify.Classify(resp, now, message)
 }
 
 // message reads an error body. Alertmanager's API v2 answers a 400 or a
 // 500 with a JSON string; anything else is taken as text.
-func message(body io.Reader) string {
-	b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
+func message(b []byte) string {
 	var s string
 	if json.Unmarshal(b, &s) != nil {
 		s = string(b)
 	}
-	return notify.Truncate(strings.TrimSpace(s), maxMessage)
+	return s
 }
-
-// retryAfter reads a Retry-After header: seconds, or an HTTP date.
-func retryAfter(h string, now time.Time) (time.Duration, bool) {
-	if h == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil {
-		return time.Duration(max(s, 0)) * time.Second, true
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
-}
-
-// retryAfterError is a refusal that says when to try again.
-type retryAfterError struct {
-	err   error
-	after time.Duration
-}
-
-var _ notify.RetryAfter = (*retryAfterError)(nil)
-
-func (e *retryAfterError) Error() string {
-	return fmt.Sprintf("%v (retry after %s)", e.err, e.after)
-}
-func (e *retryAfterError) Unwrap() error             { return e.err }
-func (e *retryAfterError) RetryAfter() time.Duration { return e.after }
