@@ -120,18 +120,7 @@ func (r *Router) Resolve(lset labels.Labels) *Series {
 		}
 		in := r.instance(i, s.Labels)
 		if role&slo.RoleErrors != 0 {
-			s.errors = true
-			s.Code = lset.Get(sp.SLO.SLI.CodeLabel)
-			s.Decision = r.classifier.Classify(s.Code, lset)
-			switch s.Decision.Class {
-			case classify.User:
-				unit.User = 1
-			case classify.Ignore:
-				unit.Ignore = 1
-			default:
-				unit.Platform = 1
-			}
-			r.errors[in] = append(r.errors[in], s)
+			unit = unit.Add(r.classifyErrors(s, in, lset.Get(sp.SLO.SLI.CodeLabel), lset))
 		}
 		s.targets = append(s.targets, target{inst: in, unit: unit})
 	}
@@ -187,23 +176,27 @@ func (r *Router) Pushed(sloName string, lset labels.Labels, code string) *Series
 	in := r.instance(i, id)
 	unit := burnrate.Events{Total: 1}
 	if code != "" {
-		s.errors = true
-		s.Code = code
-		s.Decision = r.classifier.Classify(code, lset)
-		unit = burnrate.Events{}
-		switch s.Decision.Class {
-		case classify.User:
-			unit.User = 1
-		case classify.Ignore:
-			unit.Ignore = 1
-		default:
-			unit.Platform = 1
-		}
-		r.errors[in] = append(r.errors[in], s)
+		unit = r.classifyErrors(s, in, code, lset)
 	}
 	s.targets = []target{{inst: in, unit: unit}}
 	r.series[key] = s
 	return s
+}
+
+// classifyErrors makes s an error series of in with the given code,
+// classified once, and returns what one of its errors counts as.
+func (r *Router) classifyErrors(s *Series, in *burnrate.Instance, code string, lset labels.Labels) burnrate.Events {
+	s.errors = true
+	s.Code = code
+	s.Decision = r.classifier.Classify(code, lset)
+	r.errors[in] = append(r.errors[in], s)
+	switch s.Decision.Class {
+	case classify.User:
+		return burnrate.Events{User: 1}
+	case classify.Ignore:
+		return burnrate.Events{Ignore: 1}
+	}
+	return burnrate.Events{Platform: 1}
 }
 
 // Increment counts an increase d of s at ts, as pushed events are.

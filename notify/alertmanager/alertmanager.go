@@ -46,8 +46,6 @@ const (
 	// are survived, and a burnwatch that stops for good lets Alertmanager
 	// resolve the alert within minutes instead of never.
 	lifetimeResends = 4
-	// maxMessage bounds how much of a refusal's body goes into an error.
-	maxMessage = 512
 )
 
 // apiPath is where API v2 takes alerts, below the base URL.
