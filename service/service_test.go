@@ -42,9 +42,12 @@ func writeConfig(t *testing.T, dir, config string) {
 	}
 }
 
+func (ts *testService) clockStart() time.Time { return time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC) }
+
 func newTestService(t *testing.T, dir, config string) *testService {
 	t.Helper()
-	ts := &testService{t: t, dir: dir, clock: time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)}
+	ts := &testService{t: t, dir: dir}
+	ts.clock = ts.clockStart()
 	if config != "" {
 		writeConfig(t, dir, config)
 	}
