@@ -171,8 +171,9 @@ func (in *Instance) transition(ts int64, sev int, rates *rates) Transition {
 			{sp.Windows[p.long], rates.get(p.long)},
 			{sp.Windows[p.short], rates.get(p.short)},
 		},
-		Playbook: sp.SLO.Playbook(severity),
-		ID:       AlertID(sp.SLO.Name, in.Labels, severity),
+		Playbook:        sp.SLO.Playbook(severity),
+		ID:              AlertID(sp.SLO.Name, in.Labels, severity),
+		BudgetRemaining: in.BudgetRemaining(ts),
 	}
 }
 

@@ -45,6 +45,9 @@ type Transition struct {
 	Instances []labels.Labels
 	Surging   int
 	Fleet     int
+	// BudgetRemaining is the instance's share of its period's budget left
+	// at the time of a burn-rate transition (not in the JSON line).
+	BudgetRemaining float64
 }
 
 // CodeCount is how often an error code occurred recently.
