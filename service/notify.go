@@ -162,16 +162,56 @@ func (s *Service) deliver(ctx context.Context) {
 	}
 }
 
+// Resender is a receiver that forgets a firing alert unless it is posted
+// again within Resend (Alertmanager expires alerts that are not).
+type Resender interface {
+	Resend() time.Duration
+}
+
+// resend posts the firing alerts again to the receivers that need it,
+// each every Resend. A failure is only logged: the next round tries again.
+func (s *Service) resend(ctx context.Context, now int64) error {
+	s.mu.RLock()
+	receivers := s.receivers
+	s.mu.RUnlock()
+	for name, rcv := range receivers {
+		r, ok := rcv.(Resender)
+		if !ok || r.Resend() <= 0 || now-s.resent[name] < r.Resend().Milliseconds() {
+			continue
+		}
+		s.resent[name] = now
+		firing, err := s.db.FiringDelivered(ctx, name)
+		if err != nil {
+			return err
+		}
+		for _, e := range firing {
+			var n notify.Notification
+			if json.Unmarshal(e.Payload, &n) != nil {
+				continue
+			}
+			if _, err := rcv.Notify(ctx, n); err != nil {
+				s.log.Warn("re-posting a firing alert failed; the next round tries again", "receiver", name, "alert_id", e.AlertID, "err", err)
+			}
+		}
+	}
+	return nil
+}
+
 // Deliver sends every notification due now: each receiver gets an alert's
 // notifications in order, a failed one is retried with backoff, one
 // refused for good is dead-lettered, and a resolve whose trigger was never
 // delivered is not sent alone.
-func (s *Service) Deliver(ctx context.Context) error {
+func (s *Service) Deliver(ctx context.Context) (err error) {
 	now := s.now().UnixMilli()
 	due, err := s.db.DueOutbox(ctx, now, deliverBatch)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err == nil {
+			err = s.resend(ctx, now)
+		}
+	}()
 	for _, e := range due {
 		s.mu.RLock()
 		rcv := s.receivers[e.Receiver]

@@ -142,3 +142,38 @@ func TestRefusedTriggerIsDeadLetteredAndItsResolveNotSent(t *testing.T) {
 		t.Errorf("outbox %v", counts)
 	}
 }
+
+// fakeAlertmanager is a fake pager that must be told again of a firing
+// alert every minute, as Alertmanager must.
+type fakeAlertmanager struct{ fakePager }
+
+func (f *fakeAlertmanager) Resend() time.Duration { return time.Minute }
+
+func TestFiringAlertsAreRepostedUntilResolved(t *testing.T) {
+	am := &fakeAlertmanager{}
+	ts := &testService{t: t, dir: t.TempDir()}
+	ts.clock = ts.clockStart()
+	writeConfig(t, ts.dir, pagerConfig)
+	ts.receivers = map[string]notify.Receiver{"pager": am}
+	ts.open()
+	defer ts.Close()
+	outage(ts) // 63 minutes, the page firing for about 33 of them
+	var pageFirings, resolves int
+	for _, n := range am.got {
+		switch {
+		case n.Severity == "page" && n.Firing():
+			pageFirings++
+		case n.Severity == "page":
+			resolves++
+		}
+	}
+	// Posted once a minute while it fired, then resolved once; nothing
+	// after the resolve.
+	if pageFirings < 25 || resolves != 1 {
+		t.Errorf("the page was posted %d times firing and %d resolved; want it re-posted every minute while firing, then resolved once", pageFirings, resolves)
+	}
+	last := am.got[len(am.got)-1]
+	if last.Severity == "page" && last.Firing() {
+		t.Errorf("a resolved page was posted again as firing")
+	}
+}

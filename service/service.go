@@ -109,6 +109,8 @@ type Service struct {
 	onsets map[string]time.Time
 	// committed wakes the sender after a commit.
 	committed chan struct{}
+	// resent is when each receiver last had its firing alerts re-posted.
+	resent map[string]int64
 	// playbooks are served at /playbooks/ and linked from alerts.
 	playbooks     *playbooks.Set
 	playbooksHTTP http.Handler
@@ -151,6 +153,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		reg:       o.Registry,
 		metrics:   NewMetrics(o.Registry, o.PerInstanceMetrics),
 		committed: make(chan struct{}, 1),
+		resent:    map[string]int64{},
 	}
 	s.notReady.Store("starting")
 	if err := s.install(ctx, cfg); err != nil {

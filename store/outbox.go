@@ -144,3 +144,29 @@ func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// FiringDelivered returns, for a receiver, the delivered triggers of the
+// alerts still firing there: for each alert whose latest notification to
+// the receiver is a trigger that was sent. Receivers that forget an alert
+// unless it is re-posted (Alertmanager) get these again.
+func (db *DB) FiringDelivered(ctx context.Context, receiver string) ([]OutboxEntry, error) {
+	rows, err := db.r.QueryContext(ctx, `
+		SELECT o.id, o.receiver, o.alert_id, o.seq, o.firing, o.payload, o.state, o.attempts, o.next_attempt, o.last_error, o.created
+		FROM outbox o
+		WHERE o.receiver = ? AND o.firing = 1 AND o.state = 'sent'
+		  AND o.id = (SELECT max(p.id) FROM outbox p WHERE p.receiver = o.receiver AND p.alert_id = o.alert_id)
+		ORDER BY o.id`, receiver)
+	if err != nil {
+		return nil, fmt.Errorf("reading the outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxEntry
+	for rows.Next() {
+		var e OutboxEntry
+		if err := rows.Scan(&e.ID, &e.Receiver, &e.AlertID, &e.Seq, &e.Firing, &e.Payload, &e.State, &e.Attempts, &e.NextAttempt, &e.LastError, &e.Created); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
