@@ -70,3 +70,30 @@ func TestOutboxKeepsOrderPerAlert(t *testing.T) {
 		t.Errorf("an entry without its transition was committed")
 	}
 }
+
+func TestSilencesPersist(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.PutSilence(ctx, SilenceRecord{ID: "a", Ends: 100, Body: []byte(`{"id":"a"}`)})
+	db.PutSilence(ctx, SilenceRecord{ID: "b", Ends: 200, Body: []byte(`{"id":"b"}`)})
+	db.PutSilence(ctx, SilenceRecord{ID: "a", Ends: 300, Body: []byte(`{"id":"a","v":2}`)})
+	db.Close()
+	if db, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.Silences(ctx, 250)
+	if err != nil || len(got) != 1 || string(got[0].Body) != `{"id":"a","v":2}` {
+		t.Fatalf("silences ending after 250: %+v, %v", got, err)
+	}
+	if ok, _ := db.DeleteSilence(ctx, "a"); !ok {
+		t.Errorf("deleting a silence that exists reported none")
+	}
+	if ok, _ := db.DeleteSilence(ctx, "a"); ok {
+		t.Errorf("deleting it twice reported one")
+	}
+}

@@ -111,6 +111,14 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox (state, next_attempt) WHERE state = 'pending';
 CREATE INDEX outbox_by_alert ON outbox (receiver, alert_id, id);
 `,
+	// 3: silences made through the API.
+	`
+CREATE TABLE silences (
+	id      TEXT PRIMARY KEY,
+	ends    INTEGER NOT NULL, -- ms, for pruning
+	body    BLOB NOT NULL     -- the silence, JSON
+) WITHOUT ROWID;
+`,
 }
 
 // schemaVersion is the schema version this build writes.
