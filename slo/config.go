@@ -46,6 +46,11 @@ type Config struct {
 	// DashboardURL is a text/template filled with an instance's labels,
 	// linked from its pages: https://grafana.example/d/db?var-database={{.database}}
 	DashboardURL string `yaml:"dashboard_url,omitempty"`
+	// Silences known in advance (more come through the API), and
+	// maintenance windows, which silence paging and, with
+	// exclude_from_budget, keep their failures out of the budget.
+	Silences    []SilenceConfig     `yaml:"silences,omitempty"`
+	Maintenance []MaintenanceWindow `yaml:"maintenance,omitempty"`
 
 	// File is the name the config was loaded from, used in errors.
 	File string `yaml:"-"`

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -133,7 +134,7 @@ func (d *document) walk(n *yaml.Node, t reflect.Type, p path) {
 	if t == reflect.TypeFor[Source]() {
 		t = reflect.TypeFor[sourceFields]()
 	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) {
+	if reflect.PointerTo(t).Implements(unmarshalerType) || t == reflect.TypeFor[time.Time]() {
 		return
 	}
 	switch t.Kind() {

@@ -42,6 +42,7 @@ func (c *Config) validate(d *document) {
 	c.Classify.validate(d, path{"classify"})
 	c.validateService(d)
 	c.validateRoutes(d)
+	c.validateSilences(d)
 	if c.DashboardURL != "" {
 		if _, err := template.New("dashboard").Option("missingkey=zero").Parse(c.DashboardURL); err != nil {
 			d.errorf(path{"dashboard_url"}, "is not a template: %v", err)
