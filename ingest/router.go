@@ -31,6 +31,10 @@ type Router struct {
 	// errors lists each instance's error series, to tell which codes
 	// burn its budget.
 	errors map[*burnrate.Instance][]*Series
+	// Excluded, when set, says whether an instance's failures at ts are
+	// excluded from its budget (a maintenance window): they then count as
+	// noise, neither valid nor bad.
+	Excluded func(in *burnrate.Instance, ts int64) bool
 	// OnAdd, when set, is told every increment counted for an instance:
 	// the service journals them.
 	OnAdd func(in *burnrate.Instance, ts int64, e burnrate.Events)
@@ -243,6 +247,9 @@ func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Inst
 	}
 	for _, t := range s.targets {
 		e := t.unit.Scale(d)
+		if e.Platform != 0 && r.Excluded != nil && r.Excluded(t.inst, ts) {
+			e.Ignore, e.Platform = e.Ignore+e.Platform, 0
+		}
 		t.inst.Add(ts, e)
 		if r.OnAdd != nil {
 			r.OnAdd(t.inst, ts, e)

@@ -13,6 +13,7 @@ import (
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/notify"
 	"github.com/burnwatch/burnwatch/playbooks"
+	"github.com/burnwatch/burnwatch/silence"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/store"
 )
@@ -135,12 +136,30 @@ func (s *Service) route(t burnrate.Transition, index int) []store.OutboxEntry {
 		s.log.Error("encoding a notification", "err", err)
 		return nil
 	}
+	// A trigger inside a silence or a maintenance window is recorded, not
+	// sent. A resolve is not judged: it goes if its trigger went, so that
+	// an incident a silence began during is still closed.
+	state, reason, why := store.OutboxPending, notify.Sent, ""
+	if t.State == burnrate.Firing {
+		lset := t.Labels.Map()
+		lset[silence.LabelSLO], lset[silence.LabelAlert], lset[silence.LabelSeverity] = t.SLO, t.Alert, string(t.Severity)
+		switch d, id := s.silences.Decide(t.Time, lset); d {
+		case silence.Silenced:
+			state, reason, why = store.OutboxSilenced, notify.Silenced, id
+		case silence.InMaintenance:
+			state, reason, why = store.OutboxSilenced, notify.InMaintenance, id
+		}
+	}
 	var out []store.OutboxEntry
 	for _, name := range names {
 		out = append(out, store.OutboxEntry{
 			Receiver: name, AlertID: t.ID, Transition: index,
-			Firing: t.State == burnrate.Firing, Payload: payload,
+			Firing: t.State == burnrate.Firing, Payload: payload, State: state, LastError: why,
 		})
+		if state == store.OutboxSilenced {
+			s.metrics.Notifications.WithLabelValues(name, reason.String()).Inc()
+			s.log.Info("notification not sent", "reason", reason, "by", why, "receiver", name, "alert_id", t.ID, "slo", t.SLO, "labels", t.Labels.String())
+		}
 	}
 	return out
 }

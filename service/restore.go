@@ -154,8 +154,13 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 	if err != nil {
 		return err
 	}
+	silences, err := s.loadSilences(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	router.Excluded = excludedFunc(cfg.Maintenance)
 	s.cfg, s.router, s.feeds, s.noData = cfg, router, feeds, noData
-	s.receivers, s.dashboard, s.onsets = receivers, dashboard, onsets
+	s.receivers, s.dashboard, s.onsets, s.silences = receivers, dashboard, onsets, silences
 	s.playbooks, s.playbooksHTTP = books, playbooks.Handler(books)
 	s.keys = map[*burnrate.Instance]store.InstanceKey{}
 	s.pending.reset()

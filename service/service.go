@@ -27,6 +27,7 @@ import (
 	"github.com/burnwatch/burnwatch/ingest"
 	"github.com/burnwatch/burnwatch/notify"
 	"github.com/burnwatch/burnwatch/playbooks"
+	"github.com/burnwatch/burnwatch/silence"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/store"
 )
@@ -109,6 +110,8 @@ type Service struct {
 	onsets map[string]time.Time
 	// committed wakes the sender after a commit.
 	committed chan struct{}
+	// silences holds the silences and maintenance windows in force.
+	silences *silence.Set
 	// resent is when each receiver last had its firing alerts re-posted.
 	resent map[string]int64
 	// playbooks are served at /playbooks/ and linked from alerts.
@@ -245,7 +248,9 @@ func (s *Service) install(ctx context.Context, cfg *slo.Config) error {
 
 // Handler is the service's HTTP API.
 func (s *Service) Handler() http.Handler {
-	return Handler(HandlerOptions{
+	mux := http.NewServeMux()
+	s.silenceRoutes(mux)
+	mux.Handle("/", Handler(HandlerOptions{
 		View:        s,
 		Batches:     s.db,
 		Config:      s.config,
@@ -257,7 +262,8 @@ func (s *Service) Handler() http.Handler {
 		Playbooks:   http.HandlerFunc(s.servePlaybook),
 		Now:         s.now,
 		Logger:      s.log,
-	})
+	}))
+	return mux
 }
 
 // servePlaybook serves the running config's playbooks, which a reload

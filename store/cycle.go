@@ -121,6 +121,11 @@ func (db *DB) Commit(ctx context.Context, c Cycle) error {
 		// way back from a commit that reached the disk), the ids would be
 		// wrong: read them again at the next cycle.
 		db.ids = nil
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			// A cancellation can surface as whatever the driver was
+			// doing ("statement is closed"); say what it was.
+			err = fmt.Errorf("%w (%v)", cerr, err)
+		}
 		return fmt.Errorf("store: committing the cycle of %s: %w", msTime(c.Time), err)
 	}
 	for i := range c.Transitions {

@@ -37,8 +37,8 @@ func writeOutbox(ctx context.Context, tx *sql.Tx, c *Cycle, seqs []int64) error 
 	if len(c.Outbox) == 0 {
 		return nil
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO outbox (receiver, alert_id, seq, firing, payload, state, next_attempt, created, done)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO outbox (receiver, alert_id, seq, firing, payload, state, next_attempt, last_error, created, done)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("writing the outbox: %w", err)
 	}
@@ -56,7 +56,7 @@ func writeOutbox(ctx context.Context, tx *sql.Tx, c *Cycle, seqs []int64) error 
 		if state != OutboxPending {
 			done = c.Time
 		}
-		res, err := st.ExecContext(ctx, e.Receiver, e.AlertID, seqs[e.Transition], e.Firing, nonNil(e.Payload), state, c.Time, c.Time, done)
+		res, err := st.ExecContext(ctx, e.Receiver, e.AlertID, seqs[e.Transition], e.Firing, nonNil(e.Payload), state, c.Time, e.LastError, c.Time, done)
 		if err != nil {
 			return fmt.Errorf("writing the outbox entry of alert %s: %w", e.AlertID, err)
 		}
