@@ -10,12 +10,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/notify"
 )
 
 // The crash test runs the service as a child process (this test binary,
@@ -41,11 +43,20 @@ func TestServiceChild(t *testing.T) {
 	}
 	ctx := context.Background()
 	clock := childStartMS
+	deliveries, err := os.OpenFile(filepath.Join(dir, "deliveries"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deliveries.Close()
 	svc, err := New(ctx, Options{
 		StoragePath: dir,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Console:     io.Discard,
-		Now:         func() time.Time { return time.UnixMilli(clock) },
+		// With no routes, every alert goes to the console receiver: here
+		// one that appends each delivery to a file, synced, as a pager
+		// would keep it.
+		Receivers: map[string]notify.Receiver{"console": fileReceiver{deliveries}},
+		Now:       func() time.Time { return time.UnixMilli(clock) },
 		OnTransition: func(tr burnrate.Transition) {
 			b, _ := tr.MarshalJSON()
 			fmt.Printf("transition %s\n", b)
@@ -81,6 +92,9 @@ func TestServiceChild(t *testing.T) {
 		}
 		if err := svc.Cycle(ctx); err != nil {
 			t.Fatalf("cycle %d: %v", i, err)
+		}
+		if err := svc.Deliver(ctx); err != nil {
+			t.Fatalf("delivering at cycle %d: %v", i, err)
 		}
 		fmt.Printf("cycle %d\n", i)
 	}
@@ -136,9 +150,18 @@ func TestCrashAtAnyCycleLosesNoTransition(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the service in child processes")
 	}
-	want, finished := runChild(t, t.TempDir(), -1)
+	plain := t.TempDir()
+	want, finished := runChild(t, plain, -1)
 	if !finished || len(want) < 3 {
 		t.Fatalf("the uninterrupted run printed %d transitions (finished %v): %q", len(want), finished, want)
+	}
+	b, err := os.ReadFile(filepath.Join(plain, "deliveries"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDeliveries := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(wantDeliveries) != len(want) {
+		t.Fatalf("the uninterrupted run delivered %d notifications for %d transitions", len(wantDeliveries), len(want))
 	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	for run := range 3 {
@@ -162,6 +185,22 @@ func TestCrashAtAnyCycleLosesNoTransition(t *testing.T) {
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("with SIGKILLs the transitions were:\n%s\nwithout:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
+			// Every notification reached the pager, in order; a kill
+			// between a delivery and its record may repeat that one
+			// delivery, which the dedup key makes harmless.
+			b, err := os.ReadFile(filepath.Join(dir, "deliveries"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var delivered []string
+			for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				if n := len(delivered); n == 0 || delivered[n-1] != line {
+					delivered = append(delivered, line)
+				}
+			}
+			if got, want := strings.Join(delivered, "\n"), strings.Join(wantDeliveries, "\n"); got != want {
+				t.Errorf("with SIGKILLs the pager got:\n%s\nwithout:\n%s", got, want)
+			}
 		})
 	}
 }
@@ -176,4 +215,16 @@ func withoutCodes(line string) string {
 	}
 	j := strings.Index(line[i:], `],"`)
 	return line[:i] + line[i+j+1:]
+}
+
+// fileReceiver appends each notification's alert, state and time to a
+// file, synced before it returns: what the pager received.
+type fileReceiver struct{ f *os.File }
+
+func (r fileReceiver) Name() string { return "console" }
+func (r fileReceiver) Notify(_ context.Context, n notify.Notification) (bool, error) {
+	if _, err := fmt.Fprintf(r.f, "%s %s %s %s\n", n.Kind, n.AlertID, n.State, n.Time.Format(time.RFC3339)); err != nil {
+		return true, err
+	}
+	return false, r.f.Sync()
 }
