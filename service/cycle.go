@@ -361,7 +361,7 @@ func (s *Service) record(t burnrate.Transition) {
 		Labels: labelsJSON(t.Labels), State: t.State.String(), Since: ms,
 	}
 	s.pending.transitions = append(s.pending.transitions, t)
-	s.pending.outbox = append(s.pending.outbox, s.route(t, len(s.pending.records)-1)...)
+	s.notify(context.Background(), t, len(s.pending.records)-1)
 }
 
 // commit writes what the cycle changed, and with snapshot every

@@ -3,18 +3,10 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
-	"github.com/prometheus/common/model"
-
-	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/notify"
-	"github.com/burnwatch/burnwatch/playbooks"
-	"github.com/burnwatch/burnwatch/silence"
-	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/store"
 )
 
@@ -32,137 +24,6 @@ const (
 	backoffBase = time.Second
 	backoffMax  = 5 * time.Minute
 )
-
-// defaultReceiver receives every alert when the config routes none: the
-// console, so that a new install shows what it would page.
-const defaultReceiver = "console"
-
-// notification enriches a transition into what receivers deliver.
-func (s *Service) notification(t burnrate.Transition) notify.Notification {
-	n := notify.Notification{
-		AlertID:         t.ID,
-		Kind:            t.Alert,
-		SLO:             t.SLO,
-		Labels:          t.Labels.Map(),
-		Severity:        string(t.Severity),
-		State:           t.State.String(),
-		Time:            t.Time,
-		Onset:           t.Time,
-		BudgetRemaining: t.BudgetRemaining,
-		Surging:         t.Surging,
-		Fleet:           t.Fleet,
-		PlaybookID:      t.Playbook,
-	}
-	if t.State == burnrate.Resolved {
-		if onset, ok := s.onsets[t.ID]; ok {
-			n.Onset = onset
-		}
-	}
-	for _, r := range t.BurnRates {
-		n.BurnRates = append(n.BurnRates, notify.BurnRate{Window: model.Duration(r.Window).String(), Rate: r.Rate})
-	}
-	for _, c := range t.Codes {
-		n.Codes = append(n.Codes, notify.Code{Code: c.Code, Class: c.Class, Count: c.Count})
-	}
-	for _, l := range t.Instances {
-		n.Instances = append(n.Instances, l.Map())
-	}
-	if t.Playbook != "" {
-		n.PlaybookURL = playbooks.URL(s.cfg.Playbooks.BaseURL, t.Playbook)
-	}
-	n.DashboardURL = s.dashboardURL(n.Labels)
-	n.Summary = summary(n, t.Labels.String(), s.cfg)
-	return n
-}
-
-// summary is the line a human reads at 3 a.m.
-func summary(n notify.Notification, inst string, cfg *slo.Config) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "[%s] ", strings.ToUpper(n.Severity))
-	if !n.Firing() {
-		b.WriteString("RESOLVED: ")
-	}
-	switch n.Kind {
-	case burnrate.UserFaultSurgeAlert:
-		fmt.Fprintf(&b, "%s: user faults surging on %d of %d instances", n.SLO, n.Surging, n.Fleet)
-	case burnrate.NoDataAlert:
-		fmt.Fprintf(&b, "%s: no data from source %s for %s", n.SLO, n.Labels["source"], cfg.NoData.After)
-	default:
-		fmt.Fprintf(&b, "%s %s: error budget burning", n.SLO, inst)
-		for i, r := range n.BurnRates {
-			if i > 0 {
-				b.WriteString(" /")
-			}
-			fmt.Fprintf(&b, " %.3g× over %s", r.Rate, r.Window)
-		}
-		fmt.Fprintf(&b, "; %.1f%% of the budget left", 100*n.BudgetRemaining)
-	}
-	if len(n.Codes) > 0 {
-		fmt.Fprintf(&b, " (mostly %s)", n.Codes[0].Code)
-	}
-	return notify.Truncate(b.String(), 1024)
-}
-
-// dashboardURL fills the configured dashboard template with the
-// instance's labels.
-func (s *Service) dashboardURL(labels map[string]string) string {
-	t := s.dashboard
-	if t == nil {
-		return ""
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, labels); err != nil {
-		return ""
-	}
-	return b.String()
-}
-
-// route returns the outbox entries of a transition, one per receiver its
-// routes name, written with it in the cycle's commit.
-func (s *Service) route(t burnrate.Transition, index int) []store.OutboxEntry {
-	if t.State == burnrate.Firing {
-		s.onsets[t.ID] = t.Time
-	}
-	names := s.cfg.Receivers(t.Alert, t.SLO, t.Severity, t.Labels.Map())
-	if len(s.cfg.Routes) == 0 {
-		names = []string{defaultReceiver}
-	}
-	if len(names) == 0 {
-		return nil
-	}
-	n := s.notification(t)
-	payload, err := json.Marshal(n)
-	if err != nil {
-		s.log.Error("encoding a notification", "err", err)
-		return nil
-	}
-	// A trigger inside a silence or a maintenance window is recorded, not
-	// sent. A resolve is not judged: it goes if its trigger went, so that
-	// an incident a silence began during is still closed.
-	state, reason, why := store.OutboxPending, notify.Sent, ""
-	if t.State == burnrate.Firing {
-		lset := t.Labels.Map()
-		lset[silence.LabelSLO], lset[silence.LabelAlert], lset[silence.LabelSeverity] = t.SLO, t.Alert, string(t.Severity)
-		switch d, id := s.silences.Decide(t.Time, lset); d {
-		case silence.Silenced:
-			state, reason, why = store.OutboxSilenced, notify.Silenced, id
-		case silence.InMaintenance:
-			state, reason, why = store.OutboxSilenced, notify.InMaintenance, id
-		}
-	}
-	var out []store.OutboxEntry
-	for _, name := range names {
-		out = append(out, store.OutboxEntry{
-			Receiver: name, AlertID: t.ID, Transition: index,
-			Firing: t.State == burnrate.Firing, Payload: payload, State: state, LastError: why,
-		})
-		if state == store.OutboxSilenced {
-			s.metrics.Notifications.WithLabelValues(name, reason.String()).Inc()
-			s.log.Info("notification not sent", "reason", reason, "by", why, "receiver", name, "alert_id", t.ID, "slo", t.SLO, "labels", t.Labels.String())
-		}
-	}
-	return out
-}
 
 // deliver sends what the outbox holds, until ctx ends.
 func (s *Service) deliver(ctx context.Context) {
