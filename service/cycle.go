@@ -89,6 +89,9 @@ func (s *Service) Cycle(ctx context.Context) error {
 		f.failing = nil
 	}
 	s.evaluate(now)
+	if err := s.releaseHeld(ctx, time.UnixMilli(now)); err != nil {
+		s.log.Error("releasing held triggers", "err", err)
+	}
 	s.cycles++
 	err := s.commit(ctx, now, s.cycles%snapshotEvery == 0)
 	s.metrics.Evaluations.Inc()

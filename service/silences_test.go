@@ -100,7 +100,9 @@ maintenance:
 	if len(plain.got) == 0 {
 		t.Fatal("the outage paged no one even without a window")
 	}
-	// A window that keeps the budget: the alerts fire, and are held.
+	// A window that keeps the budget: the alerts fire inside it and are
+	// held; the page, still burning when the window closes at 10:30, goes
+	// out then.
 	held, heldEvents, _ := run(`
 maintenance:
   - name: db-1-upgrade
@@ -108,8 +110,8 @@ maintenance:
     start: 2026-11-05T10:15:00Z
     end: 2026-11-05T10:30:00Z
 `)
-	if len(held.got) != 0 || heldEvents != plainEvents {
-		t.Errorf("a window without exclusion paged %q or changed the events to %+v", held.states(), heldEvents)
+	if got := held.states(); got != "page firing, ticket firing, page resolved" || heldEvents != plainEvents {
+		t.Errorf("a window without exclusion delivered %q and counted %+v", got, heldEvents)
 	}
 	if len(window.got) != 0 {
 		t.Errorf("inside a maintenance window it paged: %s", window.states())
@@ -122,5 +124,32 @@ maintenance:
 	want := 1 - (plainEvents.Platform-3000)/(0.001*(valid-3000))
 	if windowBudget != want || plainBudget >= windowBudget {
 		t.Errorf("budget remaining %v with the window, %v without; want %v with", windowBudget, plainBudget, want)
+	}
+}
+
+func TestAlertStillFiringWhenItsSilenceEndsIsPaged(t *testing.T) {
+	pager := &fakePager{}
+	ts := &testService{t: t, dir: t.TempDir()}
+	ts.clock = ts.clockStart()
+	// Silenced from 10:15 to 10:22; the outage fails 10:20 to 10:23 and
+	// the page fires inside the silence, then goes on firing after it.
+	writeConfig(t, ts.dir, pagerConfig+`
+silences:
+  - id: db-1-work
+    matchers: [{name: database, value: db-1}]
+    start: 2026-11-05T10:15:00Z
+    end: 2026-11-05T10:22:00Z
+    author: ana
+    comment: planned work on db-1
+`)
+	ts.receivers = map[string]notify.Receiver{"pager": pager}
+	ts.open()
+	defer ts.Close()
+	outage(ts)
+	if got, want := pager.states(), "page firing, ticket firing, page resolved"; got != want {
+		t.Errorf("delivered %q, want %q: paged once the silence ended, then resolved", got, want)
+	}
+	if len(pager.got) > 0 && pager.got[0].Time.After(ts.clockStart().Add(23*time.Minute)) {
+		t.Errorf("the held page went out for a transition at %v", pager.got[0].Time)
 	}
 }

@@ -24,6 +24,9 @@ func (e enrichStage) exec(_ context.Context, items []item) ([]item, error) {
 			e.s.onsets[t.ID] = t.Time
 		}
 		items[i].n = e.s.notification(t)
+		if t.State == burnrate.Resolved {
+			delete(e.s.onsets, t.ID)
+		}
 	}
 	return items, nil
 }

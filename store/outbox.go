@@ -15,6 +15,11 @@ const (
 	OutboxSilenced = "silenced" // a silence or maintenance window matched
 )
 
+// NoTransition is the Transition of an outbox entry that no transition of
+// its cycle made: a trigger held by a silence, released when the silence
+// ended while the alert still fires.
+const NoTransition = -1
+
 // OutboxEntry is one notification for one receiver.
 type OutboxEntry struct {
 	ID       int64 // assigned by Commit
@@ -45,8 +50,13 @@ func writeOutbox(ctx context.Context, tx *sql.Tx, c *Cycle, seqs []int64) error 
 	defer st.Close()
 	for i := range c.Outbox {
 		e := &c.Outbox[i]
-		if e.Transition < 0 || e.Transition >= len(seqs) {
+		var seq int64 // 0: a notification of no new transition (a held trigger released)
+		switch {
+		case e.Transition == NoTransition:
+		case e.Transition < 0 || e.Transition >= len(seqs):
 			return fmt.Errorf("outbox entry for %s names transition %d of %d", e.AlertID, e.Transition, len(seqs))
+		default:
+			seq = seqs[e.Transition]
 		}
 		state := e.State
 		if state == "" {
@@ -56,7 +66,7 @@ func writeOutbox(ctx context.Context, tx *sql.Tx, c *Cycle, seqs []int64) error 
 		if state != OutboxPending {
 			done = c.Time
 		}
-		res, err := st.ExecContext(ctx, e.Receiver, e.AlertID, seqs[e.Transition], e.Firing, nonNil(e.Payload), state, c.Time, e.LastError, c.Time, done)
+		res, err := st.ExecContext(ctx, e.Receiver, e.AlertID, seq, e.Firing, nonNil(e.Payload), state, c.Time, e.LastError, c.Time, done)
 		if err != nil {
 			return fmt.Errorf("writing the outbox entry of alert %s: %w", e.AlertID, err)
 		}
@@ -156,6 +166,31 @@ func (db *DB) FiringDelivered(ctx context.Context, receiver string) ([]OutboxEnt
 		WHERE o.receiver = ? AND o.firing = 1 AND o.state = 'sent'
 		  AND o.id = (SELECT max(p.id) FROM outbox p WHERE p.receiver = o.receiver AND p.alert_id = o.alert_id)
 		ORDER BY o.id`, receiver)
+	if err != nil {
+		return nil, fmt.Errorf("reading the outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxEntry
+	for rows.Next() {
+		var e OutboxEntry
+		if err := rows.Scan(&e.ID, &e.Receiver, &e.AlertID, &e.Seq, &e.Firing, &e.Payload, &e.State, &e.Attempts, &e.NextAttempt, &e.LastError, &e.Created); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// HeldTriggers returns the triggers a silence or maintenance window held
+// that are still their alert's latest notification to their receiver: if
+// the alert still fires once the silence is over, they are due.
+func (db *DB) HeldTriggers(ctx context.Context) ([]OutboxEntry, error) {
+	rows, err := db.r.QueryContext(ctx, `
+		SELECT o.id, o.receiver, o.alert_id, o.seq, o.firing, o.payload, o.state, o.attempts, o.next_attempt, o.last_error, o.created
+		FROM outbox o
+		WHERE o.state = 'silenced' AND o.firing = 1
+		  AND o.id = (SELECT max(p.id) FROM outbox p WHERE p.receiver = o.receiver AND p.alert_id = o.alert_id)
+		ORDER BY o.id`)
 	if err != nil {
 		return nil, fmt.Errorf("reading the outbox: %w", err)
 	}

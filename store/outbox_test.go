@@ -97,3 +97,37 @@ func TestSilencesPersist(t *testing.T) {
 		t.Errorf("deleting it twice reported one")
 	}
 }
+
+func TestHeldTriggersAreTheLatestSilencedOnes(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "h.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tr := TransitionRecord{Time: 1, AlertID: "a", JSON: []byte("{}")}
+	db.Commit(ctx, Cycle{Time: 1000, Transitions: []TransitionRecord{tr, tr},
+		Outbox: []OutboxEntry{
+			{Receiver: "pd", AlertID: "a", Transition: 0, Firing: true, State: OutboxSilenced, LastError: "sil-1"},
+			{Receiver: "pd", AlertID: "b", Transition: 1, Firing: true, State: OutboxSilenced},
+		}})
+	// b's resolve follows (skipped later); a is released without a transition.
+	db.Commit(ctx, Cycle{Time: 2000, Transitions: []TransitionRecord{{Time: 2, AlertID: "b", JSON: []byte("{}")}},
+		Outbox: []OutboxEntry{
+			{Receiver: "pd", AlertID: "b", Transition: 0},
+		}})
+	held, err := db.HeldTriggers(ctx)
+	if err != nil || len(held) != 1 || held[0].AlertID != "a" || held[0].LastError != "sil-1" {
+		t.Fatalf("held: %+v, %v", held, err)
+	}
+	if err := db.Commit(ctx, Cycle{Time: 3000, Outbox: []OutboxEntry{{Receiver: "pd", AlertID: "a", Transition: NoTransition, Firing: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	if held, _ := db.HeldTriggers(ctx); len(held) != 0 {
+		t.Errorf("a released trigger is still held: %+v", held)
+	}
+	due, _ := db.DueOutbox(ctx, 5000, 10)
+	if len(due) != 2 || due[1].AlertID != "a" || due[1].Seq != 0 {
+		t.Errorf("due: %+v", due)
+	}
+}
