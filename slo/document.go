@@ -47,6 +47,21 @@ func (d *document) errorf(p path, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.file, Line: d.line(p), Field: p.String(), Msg: fmt.Sprintf(format, args...)})
 }
 
+// fieldErrors records the problems a component's Validate found: one a
+// line, each "field: message" with the field relative to p.
+func (d *document) fieldErrors(p path, err error) {
+	if err == nil {
+		return
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		field, msg, ok := strings.Cut(line, ": ")
+		if !ok {
+			field, msg = "", line
+		}
+		d.errorf(p.with(fieldPath(field)...), "%s", msg)
+	}
+}
+
 // line returns the line of the node at p, or of its nearest ancestor present
 // in the file when the field itself was left out.
 func (d *document) line(p path) int {

@@ -66,6 +66,15 @@ func (c *Config) validateRoutes(d *document) {
 		names[r.Name] = true
 		if n := r.kinds(); n != 1 {
 			d.errorf(p, "a receiver is exactly one of pagerduty, alertmanager, webhook, console; this one has %d", n)
+			continue
+		}
+		switch {
+		case r.PagerDuty != nil:
+			d.fieldErrors(p.with("pagerduty"), r.PagerDuty.Validate())
+		case r.Alertmanager != nil:
+			d.fieldErrors(p.with("alertmanager"), r.Alertmanager.Validate())
+		case r.Webhook != nil:
+			d.fieldErrors(p.with("webhook"), r.Webhook.Validate())
 		}
 	}
 	for i, r := range c.Routes {

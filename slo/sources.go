@@ -169,15 +169,7 @@ func (c *Config) validateService(d *document) {
 		case s.Events.MaxBody < 1024:
 			d.errorf(p.with("events", "max_body"), "%d bytes is too small for a batch", s.Events.MaxBody)
 		}
-		if err != nil {
-			for _, line := range strings.Split(err.Error(), "\n") {
-				field, msg, ok := strings.Cut(line, ": ")
-				if !ok {
-					field, msg = "", line
-				}
-				d.errorf(p.with(fieldPath(field)...), "%s", msg)
-			}
-		}
+		d.fieldErrors(p, err)
 	}
 	for i, s := range c.SLOs {
 		if s == nil {
