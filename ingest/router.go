@@ -35,6 +35,10 @@ type Router struct {
 	// excluded from its budget (a maintenance window): they then count as
 	// noise, neither valid nor bad.
 	Excluded func(in *burnrate.Instance, ts int64) bool
+	// Baseline, when set, makes the first sample of every series a
+	// baseline, whatever Observe is told: a backfill cannot tell a series
+	// that began in its range from one it merely had not read before.
+	Baseline bool
 	// OnAdd, when set, is told every increment counted for an instance:
 	// the service journals them.
 	OnAdd func(in *burnrate.Instance, ts int64, e burnrate.Events)
@@ -222,7 +226,7 @@ func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(
 	switch {
 	case !s.seen:
 		s.seen = true
-		if fresh {
+		if fresh && !r.Baseline {
 			d = v
 		}
 	case v < s.last:

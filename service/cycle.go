@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -29,6 +31,11 @@ type feed struct {
 	lastData int64 // ms: the last cycle that brought anything
 	since    int64 // ms: when the service started watching it
 	failing  error
+	// baseline: the first read since the service started or reloaded,
+	// whose unseen series only give their baselines.
+	baseline bool
+	// backfilling: a backfill has not reached its end.
+	backfilling bool
 }
 
 // noDataAlert is an SLO's alert on its source delivering nothing.
@@ -77,13 +84,15 @@ func (s *Service) Cycle(ctx context.Context) error {
 	now := s.now().UnixMilli()
 	ready := true
 	for _, f := range s.feeds {
-		if err := s.read(ctx, f, now); err != nil {
+		err := s.read(ctx, f, now)
+		if f.cursor == 0 || f.backfilling {
+			// Not yet read whole since the first start.
+			ready = false
+		}
+		if err != nil {
 			f.failing = err
 			s.metrics.SourceErrors.WithLabelValues(f.src.Name).Inc()
 			s.log.Warn("reading a source failed; its instances hold their alerts", "source", f.src.Name, "err", err)
-			if f.cursor == 0 {
-				ready = false
-			}
 			continue
 		}
 		f.failing = nil
@@ -142,9 +151,14 @@ func (s *Service) readRange(ctx context.Context, f *feed, now int64) error {
 		}
 		ts, v := it.At()
 		// A series we have not seen, appearing while we watch, started
-		// from zero.
-		s.router.Observe(cur, ts, v, true, nop)
+		// from zero; but in the first read after a start or a reload, a
+		// series new to us (a new SLO, a wider selector) has been counting
+		// all along, and its first sample is only a baseline.
+		s.router.Observe(cur, ts, v, !f.baseline, nop)
 		n++
+	}
+	if it.Err() == nil {
+		f.baseline = false
 	}
 	s.keepCursors(f)
 	if err := it.Err(); err != nil {
@@ -158,23 +172,41 @@ func (s *Service) readRange(ctx context.Context, f *feed, now int64) error {
 	return nil
 }
 
-// backfill replays a source's history over (from, to] in chunks, each
-// committed, with progress in the log and in /metrics; the service is not
-// ready until it is done.
+// backfill replays a source's history over (from, to] in chunks, with
+// progress in the log and in /metrics. A first start is not ready until it
+// is done.
+//
+// The history is history: its transitions go to the log, not to the
+// pagers; once it is read, the alerts that still fire are paged. Its
+// increments are kept by snapshots every few chunks and at the end, not
+// journalled minute by minute, and each snapshot commits the cursor with
+// them, so a restart resumes from the last.
 func (s *Service) backfill(ctx context.Context, f *feed, from, to int64) error {
-	s.ready.Store(false)
-	s.notReady.Store(fmt.Sprintf("backfilling source %s from %s", f.src.Name, time.UnixMilli(from).UTC().Format(time.RFC3339)))
+	if f.cursor == 0 {
+		s.ready.Store(false)
+		s.notReady.Store(fmt.Sprintf("backfilling source %s from %s", f.src.Name, time.UnixMilli(from).UTC().Format(time.RFC3339)))
+	}
+	f.backfilling = true
 	s.log.Info("backfilling", "source", f.src.Name, "from", time.UnixMilli(from).UTC(), "to", time.UnixMilli(to).UTC())
+	s.router.OnAdd = nil
+	s.router.Baseline = true
+	defer func() { s.router.OnAdd, s.router.Baseline = s.onAdd, false }()
+	latest := map[string]burnrate.Transition{}
 	chunk := backfillChunk.Milliseconds()
-	for a := from; a < to; a += chunk {
+	for a, i := from, 1; a < to; a, i = a+chunk, i+1 {
 		b := min(a+chunk, to)
 		it := f.samples(ctx, time.UnixMilli(a), time.UnixMilli(b))
 		st, err := s.router.Replay(ctx, it, func(t burnrate.Transition) error {
-			s.record(t)
+			s.record(t, false)
+			latest[t.ID] = t
 			return nil
 		})
 		s.keepCursors(f)
 		if err != nil {
+			// Keep what was read: a snapshot with the cursor where it got.
+			if cerr := s.commit(ctx, f.cursor, true); cerr != nil && !errors.Is(cerr, store.ErrCycleOrder) {
+				s.log.Error("writing the backfill so far", "err", cerr)
+			}
 			return fmt.Errorf("backfilling %s: %w", f.src.Name, err)
 		}
 		s.metrics.SamplesRead.WithLabelValues(f.src.Name).Add(float64(st.Samples))
@@ -185,8 +217,19 @@ func (s *Service) backfill(ctx context.Context, f *feed, from, to int64) error {
 		done := float64(b-from) / float64(to-from)
 		s.metrics.BackfillProgress.WithLabelValues(f.src.Name).Set(done)
 		s.log.Info("backfill progress", "source", f.src.Name, "through", time.UnixMilli(b).UTC(), "done", fmt.Sprintf("%.0f%%", 100*done), "samples", st.Samples)
-		if err := s.commit(ctx, b, false); err != nil {
-			return err
+		if b == to || i%backfillSnapshotEvery == 0 {
+			if err := s.commit(ctx, b, true); err != nil {
+				return err
+			}
+		}
+	}
+	f.backfilling = false
+	// The alerts that fired while burnwatch was not watching and fire
+	// still are paged now; those that came and went are in the log.
+	ids := slices.Sorted(maps.Keys(latest))
+	for _, id := range ids {
+		if t := latest[id]; t.State == burnrate.Firing {
+			s.notify(ctx, t, store.NoTransition)
 		}
 	}
 	return nil
@@ -225,7 +268,16 @@ func (s *Service) readEvents(ctx context.Context, f *feed, now int64) error {
 	}
 	nop := func(*burnrate.Instance) {}
 	n := 0
+	// After a failed commit the batches counted then are still pending in
+	// the store, and counted in memory: not again.
+	counted := map[int64]bool{}
+	for _, id := range s.pending.consumed {
+		counted[id] = true
+	}
 	for _, b := range batches {
+		if counted[b.ID] {
+			continue
+		}
 		s.pending.consumed = append(s.pending.consumed, b.ID)
 		events, err := ParseEvents(b.NDJSON, s.cfg, time.UnixMilli(b.Received))
 		if err != nil {
@@ -276,7 +328,7 @@ func (s *Service) evaluate(now int64) {
 			live = append(live, in)
 		}
 	}
-	s.router.Evaluate(at, live, s.record)
+	s.router.Evaluate(at, live, func(t burnrate.Transition) { s.record(t, true) })
 	s.updateGauges(at)
 	after := s.cfg.NoData.After.Std().Milliseconds()
 	for _, x := range s.cfg.SLOs {
@@ -298,7 +350,7 @@ func (s *Service) evaluate(now int64) {
 				State:    nd.alert.State,
 				Playbook: s.cfg.NoData.Playbook,
 				ID:       burnrate.AlertID(x.Name+"/"+burnrate.NoDataAlert, lset, sev),
-			})
+			}, true)
 		}
 	}
 }
@@ -350,8 +402,9 @@ func (s *Service) feedOf(x *slo.SLO) *feed {
 	return nil
 }
 
-// record keeps a transition for the cycle's commit.
-func (s *Service) record(t burnrate.Transition) {
+// record keeps a transition for the cycle's commit, and with page its
+// notifications.
+func (s *Service) record(t burnrate.Transition, page bool) {
 	line, err := t.MarshalJSON()
 	if err != nil {
 		s.log.Error("encoding a transition", "err", err)
@@ -364,7 +417,9 @@ func (s *Service) record(t burnrate.Transition) {
 		Labels: labelsJSON(t.Labels), State: t.State.String(), Since: ms,
 	}
 	s.pending.transitions = append(s.pending.transitions, t)
-	s.notify(context.Background(), t, len(s.pending.records)-1)
+	if page {
+		s.notify(context.Background(), t, len(s.pending.records)-1)
+	}
 }
 
 // commit writes what the cycle changed, and with snapshot every

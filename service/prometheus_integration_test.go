@@ -129,6 +129,11 @@ slos:
 		t.Fatalf("after the backfill, firing: %v; want db-1's page and ticket only", got)
 	}
 	fired := count(transitions, burnrate.BurnRateAlert, burnrate.Firing)
+	// The backfill's history is logged, not paged: the pagers get only
+	// the two alerts that still fire.
+	if counts, _ := svc.Store().OutboxCounts(ctx); counts["pending"] != 2 || len(counts) != 1 {
+		t.Errorf("after the backfill the outbox holds %v; want the page and the ticket pending", counts)
+	}
 
 	// Restart mid-incident.
 	clock = clock.Add(30 * time.Second)

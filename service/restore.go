@@ -31,7 +31,7 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 	start := s.now().UnixMilli()
 	var feeds []*feed
 	for _, src := range cfg.Sources {
-		f := &feed{src: src, since: start}
+		f := &feed{src: src, since: start, baseline: true}
 		var queries []string
 		for _, x := range cfg.SLOs {
 			if x.Source != src.Name {
@@ -108,7 +108,7 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 	onsets := map[string]time.Time{}
 	for _, a := range st.Alerts {
 		state := burnrate.Alert{State: parseState(a.State), Since: a.Since}
-		if state.State == burnrate.Firing {
+		if state.State == burnrate.Firing && cfg.SLO(a.SLO) != nil {
 			onsets[a.ID] = time.UnixMilli(a.Since).UTC()
 		}
 		lset, err := parseLabelsJSON(a.Labels)

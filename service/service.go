@@ -71,9 +71,12 @@ const (
 	// complete only a while after their minute: a minute read too early
 	// would be counted short, and never again.
 	datadogDelay = 3 * time.Minute
-	// backfillChunk is the span of history replayed, and committed, at a
-	// time while backfilling, so that a restart resumes where it stopped.
-	backfillChunk = 6 * time.Hour
+	// backfillChunk is the span of history replayed at a time while
+	// backfilling, and backfillSnapshotEvery how many chunks pass between
+	// the snapshots that commit it: a restart resumes from the last, and
+	// a day of history costs one snapshot, not a journal row a minute.
+	backfillChunk         = 6 * time.Hour
+	backfillSnapshotEvery = 4
 	// transitionRetention is how long the transition log is kept: a year
 	// of reports and postmortems.
 	transitionRetention = 400 * 24 * time.Hour

@@ -84,7 +84,13 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": "the body is not a silence: " + err.Error()})
 			return
 		}
-		added, err := s.silenceSet().Add(sil, s.now())
+		// Added (validated and named), stored, and taken back if the store
+		// fails, all under the read lock a reload takes for writing: a
+		// reload rebuilds the set from the store, and must see every
+		// silence the API has acknowledged.
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		added, err := s.silences.Add(sil, s.now())
 		if err != nil {
 			body := map[string]any{"error": err.Error()}
 			var fes silence.FieldErrors
@@ -96,7 +102,7 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 		}
 		b, _ := json.Marshal(added)
 		if err := s.db.PutSilence(r.Context(), store.SilenceRecord{ID: added.ID, Ends: added.End.UnixMilli(), Body: b}); err != nil {
-			s.silenceSet().Delete(added.ID)
+			s.silences.Delete(added.ID)
 			s.log.Error("storing a silence", "err", err)
 			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the silence could not be stored"})
 			return
@@ -106,13 +112,18 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("DELETE /api/v1/silences/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		if !s.silenceSet().Delete(id) {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		if _, ok := s.silences.Get(id); !ok {
 			writeJSONBody(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("no silence %q", id)})
 			return
 		}
 		if _, err := s.db.DeleteSilence(r.Context(), id); err != nil {
 			s.log.Error("deleting a silence", "err", err)
+			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the silence could not be deleted"})
+			return
 		}
+		s.silences.Delete(id)
 		s.log.Info("silence deleted", "id", id)
 		w.WriteHeader(http.StatusNoContent)
 	})

@@ -59,11 +59,11 @@ func (s *Service) resend(ctx context.Context, now int64) error {
 		if !ok || r.Resend() <= 0 || now-s.resent[name] < r.Resend().Milliseconds() {
 			continue
 		}
-		s.resent[name] = now
 		firing, err := s.db.FiringDelivered(ctx, name)
 		if err != nil {
 			return err
 		}
+		s.resent[name] = now
 		for _, e := range firing {
 			var n notify.Notification
 			if json.Unmarshal(e.Payload, &n) != nil {

@@ -110,6 +110,7 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox (state, next_attempt) WHERE state = 'pending';
 CREATE INDEX outbox_by_alert ON outbox (receiver, alert_id, id);
+CREATE INDEX outbox_held ON outbox (id) WHERE state = 'silenced' AND firing = 1;
 `,
 	// 3: silences made through the API.
 	`
