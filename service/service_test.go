@@ -211,3 +211,30 @@ func TestInstancesWithoutDataHoldTheirAlerts(t *testing.T) {
 	}
 	ts.Close()
 }
+
+// TestBatchesCountOnceWhenACommitFails: after a failed commit the batches
+// the cycle counted are still pending in the store; the next cycle must not
+// count them again.
+func TestBatchesCountOnceWhenACommitFails(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	at := ts.clock.Truncate(time.Minute)
+	ts.push(fmt.Sprintf(`{"time":%q,"slo":"cypher-availability","labels":{"database":"db-1"},"total":1000,"errors":{}}`+"\n", at.Format(time.RFC3339)))
+	ctx := context.Background()
+	ts.mu.Lock()
+	f := ts.feeds[0]
+	for range 2 { // as two cycles whose commits failed would
+		if err := ts.readEvents(ctx, f, ts.clock.UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts.mu.Unlock()
+	ts.clock = ts.clock.Add(time.Minute)
+	if err := ts.Cycle(ctx); err != nil {
+		t.Fatalf("the cycle after failed ones: %v", err)
+	}
+	d, _ := ts.SLO("cypher-availability")
+	if got := d.All[0].Events.Total; got != 1000 {
+		t.Errorf("counted %v events, want the batch's 1000 once", got)
+	}
+}
