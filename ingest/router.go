@@ -161,6 +161,30 @@ func (r *Router) Instance(sloName string, lset labels.Labels) *burnrate.Instance
 	return nil
 }
 
+// Lookup returns the instance of the named SLO that lset belongs to, or
+// nil if there is none yet: unlike Instance, it creates nothing.
+func (r *Router) Lookup(sloName string, lset labels.Labels) *burnrate.Instance {
+	for i, sp := range r.Specs {
+		if sp.SLO.Name == sloName {
+			return r.instances[i][sp.SLO.InstanceKey(lset)]
+		}
+	}
+	return nil
+}
+
+// Known reports whether every instance a series with these labels counts
+// for exists already.
+func (r *Router) Known(lset labels.Labels) bool {
+	for i, sp := range r.Specs {
+		if sp.SLO.Role(lset) != 0 {
+			if _, ok := r.instances[i][sp.SLO.InstanceKey(lset)]; !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Pushed returns the series that pushed counts of an SLO instance's code
 // are kept as; code "" is the instance's total. Its increments are counted
 // with Increment, not Observe: pushed counts are increases already.

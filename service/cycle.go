@@ -452,6 +452,12 @@ func (s *Service) commit(ctx context.Context, at int64, snapshot bool) error {
 	}
 	if snapshot {
 		for _, in := range s.router.Instances() {
+			// An instance without data for its whole period and its
+			// longest window (a tenant deleted long ago) has nothing left
+			// to say: it is not kept, and is gone at the next start.
+			if idle := s.now().UnixMilli() - in.LastData(); idle > s.forgetAfter(in).Milliseconds() && in.Alert(slo.Page).State != burnrate.Firing && in.Alert(slo.Ticket).State != burnrate.Firing {
+				continue
+			}
 			state, err := in.MarshalBinary()
 			if err != nil {
 				return err
@@ -491,6 +497,17 @@ func (s *Service) commit(ctx context.Context, at int64, snapshot bool) error {
 		}
 	}
 	return nil
+}
+
+// forgetAfter is how long an instance may go without data before a
+// snapshot drops it: its SLO's period or longest window, whichever is
+// longer.
+func (s *Service) forgetAfter(in *burnrate.Instance) time.Duration {
+	d := in.Spec.SLO.Window.Std()
+	for _, p := range in.Spec.SLO.Pairs() {
+		d = max(d, p.Long.Std())
+	}
+	return d
 }
 
 // keyOf is an instance's name in the store: its SLO and its labels as JSON.

@@ -117,7 +117,9 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 		}
 		switch a.Alert {
 		case burnrate.BurnRateAlert:
-			if in := router.Instance(a.SLO, lset); in != nil {
+			// Only instances the history knows: an alert or a cursor does
+			// not bring back an instance a snapshot dropped.
+			if in := router.Lookup(a.SLO, lset); in != nil {
 				in.SetAlert(slo.Severity(a.Severity), state)
 			}
 		case burnrate.UserFaultSurgeAlert:
@@ -136,6 +138,9 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 		lset, err := parseLabelsJSON(c.Series)
 		if err != nil {
 			return fmt.Errorf("cursor of %s: %w", c.Series, err)
+		}
+		if !router.Known(lset) {
+			continue
 		}
 		if ser := router.Resolve(lset); ser != nil {
 			ser.Restore(c.TS, c.Value)
