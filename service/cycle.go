@@ -367,13 +367,20 @@ func noDataLabels(f *feed) labels.Labels {
 // per-instance burn rates, when asked for) after an evaluation at ts.
 func (s *Service) updateGauges(ts int64) {
 	m := s.metrics
+	s.worst = map[*burnrate.Spec][]*burnrate.Instance{}
 	for _, sp := range s.router.Specs {
 		name := sp.SLO.Name
 		m.SLOInstances.WithLabelValues(name).Set(float64(len(sp.Instances())))
 		firing := map[slo.Severity]int{}
 		worst := 1.0
+		// The instances with the least budget left, for GET
+		// /api/v1/slos: kept here, where every instance is visited
+		// anyway, so that the API need not visit them all again.
+		var ranked worstInstances
 		for _, in := range sp.Instances() {
-			worst = min(worst, in.BudgetRemaining(ts))
+			left := in.BudgetRemaining(ts)
+			worst = min(worst, left)
+			ranked.offer(in, left)
 			for _, sev := range sp.Severities {
 				if in.Alert(sev).State == burnrate.Firing {
 					firing[sev]++
@@ -390,8 +397,31 @@ func (s *Service) updateGauges(ts int64) {
 			m.SLOAlertsFiring.WithLabelValues(name, string(sev)).Set(float64(firing[sev]))
 		}
 		m.SLOBudgetRemainingMin.WithLabelValues(name).Set(worst)
+		s.worst[sp] = ranked.instances()
 	}
 }
+
+// worstInstances keeps the MaxWorst instances with the least budget left.
+type worstInstances struct {
+	in   []*burnrate.Instance
+	left []float64
+}
+
+func (w *worstInstances) offer(in *burnrate.Instance, left float64) {
+	if len(w.in) == MaxWorst && left >= w.left[len(w.left)-1] {
+		return
+	}
+	i, _ := slices.BinarySearch(w.left, left)
+	for i < len(w.left) && w.left[i] == left {
+		i++ // after equals: the first seen stays first
+	}
+	w.in, w.left = slices.Insert(w.in, i, in), slices.Insert(w.left, i, left)
+	if len(w.in) > MaxWorst {
+		w.in, w.left = w.in[:MaxWorst], w.left[:MaxWorst]
+	}
+}
+
+func (w *worstInstances) instances() []*burnrate.Instance { return w.in }
 
 func (s *Service) feedOf(x *slo.SLO) *feed {
 	for _, f := range s.feeds {

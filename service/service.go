@@ -113,6 +113,9 @@ type Service struct {
 	onsets map[string]time.Time
 	// committed wakes the sender after a commit.
 	committed chan struct{}
+	// worst are each SLO's instances with the least budget left, as of
+	// the last evaluation.
+	worst map[*burnrate.Spec][]*burnrate.Instance
 	// silences holds the silences and maintenance windows in force.
 	silences *silence.Set
 	// resent is when each receiver last had its firing alerts re-posted.

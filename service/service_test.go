@@ -199,6 +199,10 @@ func TestInstancesWithoutDataHoldTheirAlerts(t *testing.T) {
 			t.Errorf("%s resolved at %v though its data had stopped", tr.Labels, tr.Time)
 		}
 	}
+	sum := ts.SLOs()[0]
+	if sum.Instances != 2 || sum.Firing != 2 || len(sum.Worst) != 2 || sum.Worst[0].Labels["database"] != "db-1" {
+		t.Errorf("summary: %d instances, %d firing, worst %v; want db-1 worst and its two alerts", sum.Instances, sum.Firing, sum.Worst)
+	}
 	d, _ := ts.SLO("cypher-availability")
 	var stale int
 	for _, in := range d.All {

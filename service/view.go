@@ -27,10 +27,36 @@ func (s *Service) SLOs() []SLOStatus {
 	now := s.now().UnixMilli()
 	out := make([]SLOStatus, 0, len(s.router.Specs))
 	for _, sp := range s.router.Specs {
-		st, _ := s.sloStatus(sp, now)
-		out = append(out, st)
+		out = append(out, s.sloSummary(sp, now))
 	}
 	return out
+}
+
+// sloSummary is an SLO's status from what the last evaluation kept: its
+// firing alerts counted, and only its worst instances looked at.
+func (s *Service) sloSummary(sp *burnrate.Spec, now int64) SLOStatus {
+	x := sp.SLO
+	st := SLOStatus{
+		Name: x.Name, Description: x.Description, Objective: x.Objective,
+		Window: x.Window.String(), Source: x.Source, Instances: len(sp.Instances()),
+		Worst: []InstanceStatus{},
+	}
+	for _, in := range sp.Instances() {
+		for _, sev := range sp.Severities {
+			if in.Alert(sev).State == burnrate.Firing {
+				st.Firing++
+			}
+		}
+	}
+	for _, a := range s.sloAlerts(x) {
+		if a.State == burnrate.Firing.String() {
+			st.Firing++
+		}
+	}
+	for _, in := range s.worst[sp] {
+		st.Worst = append(st.Worst, s.instanceStatus(in, now))
+	}
+	return st
 }
 
 // SLO returns one SLO with all its instances.
