@@ -81,27 +81,12 @@ func writeOutbox(ctx context.Context, tx *sql.Tx, c *Cycle, seqs []int64) error 
 // each receiver and alert only the oldest pending one, so that a trigger
 // and its resolve are delivered in order.
 func (db *DB) DueOutbox(ctx context.Context, now int64, limit int) ([]OutboxEntry, error) {
-	rows, err := db.r.QueryContext(ctx, `
-		SELECT o.id, o.receiver, o.alert_id, o.seq, o.firing, o.payload, o.state, o.attempts, o.next_attempt, o.last_error, o.created
-		FROM outbox o
+	return db.queryOutbox(ctx, `
 		WHERE o.state = 'pending' AND o.next_attempt <= ?
 		  AND NOT EXISTS (SELECT 1 FROM outbox p
 		                  WHERE p.receiver = o.receiver AND p.alert_id = o.alert_id
 		                    AND p.state = 'pending' AND p.id < o.id)
 		ORDER BY o.id LIMIT ?`, now, limit)
-	if err != nil {
-		return nil, fmt.Errorf("reading the outbox: %w", err)
-	}
-	defer rows.Close()
-	var out []OutboxEntry
-	for rows.Next() {
-		var e OutboxEntry
-		if err := rows.Scan(&e.ID, &e.Receiver, &e.AlertID, &e.Seq, &e.Firing, &e.Payload, &e.State, &e.Attempts, &e.NextAttempt, &e.LastError, &e.Created); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // UpdateOutbox records an attempt: the entry's state, attempts, next
@@ -160,37 +145,26 @@ func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
 // the receiver is a trigger that was sent. Receivers that forget an alert
 // unless it is re-posted (Alertmanager) get these again.
 func (db *DB) FiringDelivered(ctx context.Context, receiver string) ([]OutboxEntry, error) {
-	rows, err := db.r.QueryContext(ctx, `
-		SELECT o.id, o.receiver, o.alert_id, o.seq, o.firing, o.payload, o.state, o.attempts, o.next_attempt, o.last_error, o.created
-		FROM outbox o
+	return db.queryOutbox(ctx, `
 		WHERE o.receiver = ? AND o.firing = 1 AND o.state = 'sent'
 		  AND o.id = (SELECT max(p.id) FROM outbox p WHERE p.receiver = o.receiver AND p.alert_id = o.alert_id)
 		ORDER BY o.id`, receiver)
-	if err != nil {
-		return nil, fmt.Errorf("reading the outbox: %w", err)
-	}
-	defer rows.Close()
-	var out []OutboxEntry
-	for rows.Next() {
-		var e OutboxEntry
-		if err := rows.Scan(&e.ID, &e.Receiver, &e.AlertID, &e.Seq, &e.Firing, &e.Payload, &e.State, &e.Attempts, &e.NextAttempt, &e.LastError, &e.Created); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // HeldTriggers returns the triggers a silence or maintenance window held
 // that are still their alert's latest notification to their receiver: if
 // the alert still fires once the silence is over, they are due.
 func (db *DB) HeldTriggers(ctx context.Context) ([]OutboxEntry, error) {
-	rows, err := db.r.QueryContext(ctx, `
-		SELECT o.id, o.receiver, o.alert_id, o.seq, o.firing, o.payload, o.state, o.attempts, o.next_attempt, o.last_error, o.created
-		FROM outbox o
+	return db.queryOutbox(ctx, `
 		WHERE o.state = 'silenced' AND o.firing = 1
 		  AND o.id = (SELECT max(p.id) FROM outbox p WHERE p.receiver = o.receiver AND p.alert_id = o.alert_id)
 		ORDER BY o.id`)
+}
+
+// queryOutbox reads the outbox entries that where (a WHERE clause and what
+// follows, on the outbox as o) selects.
+func (db *DB) queryOutbox(ctx context.Context, where string, args ...any) ([]OutboxEntry, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT o.id, o.receiver, o.alert_id, o.seq, o.firing, o.payload, o.state, o.attempts, o.next_attempt, o.last_error, o.created FROM outbox o `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the outbox: %w", err)
 	}
