@@ -72,6 +72,9 @@ func runService(ctx context.Context, o service.Options, listen string, log *slog
 			case <-ctx.Done():
 				return
 			case <-hup:
+				if ctx.Err() != nil {
+					return // stopping: the store is closing
+				}
 				if err := svc.Reload(ctx); err != nil {
 					log.Error("SIGHUP: config rejected", "err", err)
 				}
