@@ -525,6 +525,9 @@ func (s *Service) commit(ctx context.Context, at int64, snapshot bool) error {
 		if err := s.db.Prune(ctx, cutoff); err != nil {
 			s.log.Warn("pruning the transition log", "err", err)
 		}
+		if err := s.db.Tidy(ctx, s.now().Add(-tidyAfter).UnixMilli()); err != nil {
+			s.log.Warn("tidying the outbox and alert states", "err", err)
+		}
 	}
 	return nil
 }

@@ -80,6 +80,9 @@ const (
 	// transitionRetention is how long the transition log is kept: a year
 	// of reports and postmortems.
 	transitionRetention = 400 * 24 * time.Hour
+	// tidyAfter is how long finished notifications and the states of
+	// alerts no longer firing are kept: a week to look back at.
+	tidyAfter = 7 * 24 * time.Hour
 	// minBackfill is the least history a first start reads: the longest
 	// workbook window.
 	minBackfill = 72 * time.Hour

@@ -179,3 +179,25 @@ func (db *DB) queryOutbox(ctx context.Context, where string, args ...any) ([]Out
 	}
 	return out, rows.Err()
 }
+
+// Tidy drops what no longer matters, so that tenant churn does not grow
+// the file for ever: delivered, dead, skipped or silenced notifications
+// that left the queue before before, except the latest trigger and the
+// latest resolve of each receiver and alert (a resolve still asks whether
+// its trigger went out); and the states of alerts not firing that last
+// changed before before. Series cursors stay: a series that comes back
+// after a long pause must be measured from its last value, not from zero.
+func (db *DB) Tidy(ctx context.Context, before int64) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, err := db.w.ExecContext(ctx, `
+		DELETE FROM outbox
+		WHERE state != 'pending' AND done < ?
+		  AND id NOT IN (SELECT max(id) FROM outbox GROUP BY receiver, alert_id, firing)`, before); err != nil {
+		return fmt.Errorf("tidying the outbox: %w", err)
+	}
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM alerts WHERE state != 'firing' AND since < ?`, before); err != nil {
+		return fmt.Errorf("tidying alert states: %w", err)
+	}
+	return nil
+}

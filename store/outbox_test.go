@@ -131,3 +131,45 @@ func TestHeldTriggersAreTheLatestSilencedOnes(t *testing.T) {
 		t.Errorf("due: %+v", due)
 	}
 }
+
+func TestTidyKeepsWhatAResolveNeeds(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tr := func(id string) TransitionRecord { return TransitionRecord{Time: 1, AlertID: id, JSON: []byte("{}")} }
+	// a: trigger, resolve, trigger again, all sent. b: a trigger sent long
+	// ago and its resolve still pending.
+	for i, e := range []OutboxEntry{
+		{Receiver: "pd", AlertID: "a", Firing: true}, {Receiver: "pd", AlertID: "a"},
+		{Receiver: "pd", AlertID: "a", Firing: true}, {Receiver: "pd", AlertID: "b", Firing: true},
+	} {
+		if err := db.Commit(ctx, Cycle{Time: int64(1000 * (i + 1)), Transitions: []TransitionRecord{tr(e.AlertID)}, Outbox: []OutboxEntry{e}}); err != nil {
+			t.Fatal(err)
+		}
+		due, _ := db.DueOutbox(ctx, 1e9, 10)
+		for _, d := range due {
+			d.State = OutboxSent
+			db.UpdateOutbox(ctx, d, int64(1000*(i+1)))
+		}
+	}
+	db.Commit(ctx, Cycle{Time: 9000, Transitions: []TransitionRecord{tr("b")}, Outbox: []OutboxEntry{{Receiver: "pd", AlertID: "b"}}})
+	if err := db.Tidy(ctx, 1e9); err != nil {
+		t.Fatal(err)
+	}
+	counts, _ := db.OutboxCounts(ctx)
+	// a's first trigger went; its resolve and latest trigger stay; b's
+	// trigger stays for its pending resolve.
+	if counts["sent"] != 3 || counts["pending"] != 1 {
+		t.Errorf("after tidying: %v", counts)
+	}
+	due, _ := db.DueOutbox(ctx, 1e9, 10)
+	if len(due) != 1 {
+		t.Fatalf("due %+v", due)
+	}
+	if sent, _ := db.TriggerSent(ctx, "pd", "b", due[0].ID); !sent {
+		t.Errorf("tidying lost the trigger a pending resolve needs")
+	}
+}
