@@ -259,6 +259,7 @@ func (s *Service) install(ctx context.Context, cfg *slo.Config) error {
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.silenceRoutes(mux)
+	s.reportRoute(mux)
 	mux.Handle("/", Handler(HandlerOptions{
 		View:        s,
 		Batches:     s.db,

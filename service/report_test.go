@@ -1,0 +1,107 @@
+package service
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/report"
+)
+
+// TestReportNumbers checks the report's figures against values worked out
+// by hand: two weeks of 1,000 queries a minute, the report's week with a
+// 30-minute full outage, the week before with a 10-minute one.
+func TestReportNumbers(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	from, err := weekStart("2026-W45", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from != time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC) {
+		t.Fatalf("2026-W45 starts %v", from)
+	}
+	in := ts.router.Instance("cypher-availability", labels.FromStrings("database", "db-1"))
+	start := from.Add(-7 * 24 * time.Hour)
+	outage := from.Add(3*24*time.Hour + 10*time.Hour) // Thursday 10:00
+	before := start.Add(2*24*time.Hour + 5*time.Hour) // the week before
+	for m := time.Minute; m <= 14*24*time.Hour; m += time.Minute {
+		at := start.Add(m)
+		e := burnrate.Events{Total: 1000}
+		if at.After(outage) && !at.After(outage.Add(30*time.Minute)) || at.After(before) && !at.After(before.Add(10*time.Minute)) {
+			e.Platform = 1000
+		}
+		in.Add(at.UnixMilli(), e)
+	}
+	ts.clock = from.Add(7 * 24 * time.Hour)
+
+	r, err := ts.Report(context.Background(), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := r.SLOs[0]
+	const week, both = 10_080_000.0, 20_160_000.0 // valid events
+	want := map[string][2]float64{
+		"SLI this week":           {sec.SLIWeek, 1 - 30_000/week},
+		"SLI over the period":     {sec.SLIPeriod, 1 - 40_000/both},
+		"budget remaining":        {sec.BudgetRemaining, 1 - 40_000/(0.001*both)},
+		"budget burned this week": {sec.BurnedWeek, 30_000 / (0.001 * both)},
+		"budget burned before":    {sec.BurnedPrevWeek, 10_000 / (0.001 * both)},
+		"minutes of full outage":  {sec.BurnedMinutes, 30},
+		"the worst 2 hours' burn": {maxPoint(sec.BurnRate), 30_000 / 120_000.0 / 0.001},
+		"the instance's burn":     {sec.Instances[0].Burned, 30_000 / (0.001 * both)},
+	}
+	for name, v := range want {
+		if math.Abs(v[0]-v[1]) > 1e-9*math.Max(1, math.Abs(v[1])) {
+			t.Errorf("%s: %v, want %v", name, v[0], v[1])
+		}
+	}
+	if r.Fleet.SLOs != 1 || r.Fleet.SLOsMet != 0 || len(r.Fleet.AtRisk) != 1 {
+		t.Errorf("fleet %+v: the SLO missed its objective and is at risk", r.Fleet)
+	}
+	if last := sec.BurnDown[len(sec.BurnDown)-1].V; math.Abs(last-sec.BudgetRemaining) > 1e-9 {
+		t.Errorf("the burn-down ends at %v, not at the budget remaining %v", last, sec.BudgetRemaining)
+	}
+
+	// Over HTTP, in every format; an instance with no data this week says so.
+	ts.router.Instance("cypher-availability", labels.FromStrings("database", "db-quiet")).Add(start.Add(time.Minute).UnixMilli(), burnrate.Events{Total: 5})
+	srv := httptest.NewServer(ts.Handler())
+	defer srv.Close()
+	for _, f := range []string{"md", "html", "json", "csv"} {
+		resp, err := http.Get(srv.URL + "/api/v1/report?week=2026-W45&format=" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		buf := make([]byte, 1<<16)
+		for {
+			n, err := resp.Body.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(strings.ToLower(b.String()), "no data") && f != "json" && f != "csv" {
+			t.Errorf("format %s: %d, body without \"no data\" for db-quiet", f, resp.StatusCode)
+		}
+	}
+	if resp, _ := http.Get(srv.URL + "/api/v1/report?week=someday"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a bad week: %d", resp.StatusCode)
+	}
+}
+
+func maxPoint(ps []report.Point) float64 {
+	m := math.Inf(-1)
+	for _, p := range ps {
+		m = math.Max(m, p.V)
+	}
+	return m
+}
