@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,5 +186,29 @@ func TestClassifyCommand(t *testing.T) {
 		"40P01\tplatform\tdefault\n"
 	if stdout != want {
 		t.Errorf("with the config, got:\n%s\nwant:\n%s", stdout, want)
+	}
+}
+
+func TestReportAsksTheServer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/report" || r.URL.Query().Get("week") != "2026-W47" || r.URL.Query().Get("format") != "csv" {
+			http.Error(w, `{"error":"unexpected request"}`, http.StatusBadRequest)
+			return
+		}
+		io.WriteString(w, "slo,labels\n")
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	code, _, stderr := runCmd(t, "", "report", "--server", srv.URL, "--week", "2026-W47", "--format", "csv", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "burnwatch-2026-W47.csv"))
+	if err != nil || string(b) != "slo,labels\n" {
+		t.Errorf("wrote %q, %v", b, err)
+	}
+	code, _, stderr = runCmd(t, "", "report", "--server", srv.URL, "--week", "2026-W01")
+	if code != 1 || !strings.Contains(stderr, "400 Bad Request") {
+		t.Errorf("a refusal: exit %d, %q", code, stderr)
 	}
 }

@@ -25,6 +25,7 @@ commands:
   check      validate a config
   classify   classify error codes read from standard input
   playbooks  lint: check that every playbook the config names exists and parses
+  report     the weekly error-budget report, from a running serve
   version    print the version
 
 Run 'burnwatch <command> --help' for a command's flags.
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = classifyCmd(args[1:], stdin, stdout, stderr)
 	case "playbooks":
 		err = playbooksCmd(args[1:], stdout, stderr)
+	case "report":
+		err = reportCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "burnwatch", version)
 		return 0
