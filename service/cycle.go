@@ -78,6 +78,14 @@ func (s *Service) onAdd(in *burnrate.Instance, ts int64, e burnrate.Events) {
 // and commits what changed in one transaction. It is what Run does each
 // evaluation interval; tests call it with their own clock.
 func (s *Service) Cycle(ctx context.Context) error {
+	err := s.cycle(ctx)
+	// Reports read the state, so they are written once the cycle has let
+	// go of it.
+	s.scheduledReports(ctx)
+	return err
+}
+
+func (s *Service) cycle(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()

@@ -200,16 +200,9 @@ func (s *Service) reportRoute(mux *http.ServeMux) {
 			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the report could not be made"})
 			return
 		}
-		write, ctype := report.WriteJSON, "application/json"
-		switch f := r.URL.Query().Get("format"); f {
-		case "", "json":
-		case "md", "markdown":
-			write, ctype = report.WriteMarkdown, "text/markdown; charset=utf-8"
-		case "html":
-			write, ctype = report.WriteHTML, "text/html; charset=utf-8"
-		case "csv":
-			write, ctype = report.WriteCSV, "text/csv; charset=utf-8"
-		default:
+		f := r.URL.Query().Get("format")
+		write, ctype, ok := reportWriter(f)
+		if !ok {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": fmt.Sprintf("format %q: valid: md, html, json, csv", f)})
 			return
 		}

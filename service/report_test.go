@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +105,39 @@ func maxPoint(ps []report.Point) float64 {
 		m = math.Max(m, p.V)
 	}
 	return m
+}
+
+// TestScheduledReportFollowsItsZone: Monday 09:00 in Berlin is 08:00 UTC in
+// November; the report is written then, and not before.
+func TestScheduledReportFollowsItsZone(t *testing.T) {
+	dir := t.TempDir()
+	ts := newTestService(t, dir, eventsConfig+`
+reports:
+  dir: `+dir+`/reports
+  schedule: "0 9 * * MON"
+  time_zone: Europe/Berlin
+  formats: [md]
+`)
+	defer ts.Close()
+	ctx := context.Background()
+	file := dir + "/reports/burnwatch-2026-W47.md"
+	step := func(at time.Time) bool {
+		ts.clock = at
+		if err := ts.Cycle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, err := os.Stat(file)
+		return err == nil
+	}
+	step(time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)) // learns the schedule
+	if step(time.Date(2026, 11, 23, 7, 59, 30, 0, time.UTC)) {
+		t.Fatalf("written at 08:59:30 Berlin time")
+	}
+	if !step(time.Date(2026, 11, 23, 8, 0, 30, 0, time.UTC)) {
+		t.Fatalf("not written at 09:00:30 Berlin time")
+	}
+	b, _ := os.ReadFile(file)
+	if !strings.Contains(string(b), "2026-W47") {
+		t.Errorf("the report is not of week 47:\n%.300s", b)
+	}
 }

@@ -121,6 +121,9 @@ type Service struct {
 	worst map[*burnrate.Spec][]*burnrate.Instance
 	// silences holds the silences and maintenance windows in force.
 	silences *silence.Set
+	// nextReport is when the scheduled report is next due; only the
+	// goroutine running cycles reads and writes it.
+	nextReport time.Time
 	// resent is when each receiver last had its firing alerts re-posted.
 	resent map[string]int64
 	// playbooks are served at /playbooks/ and linked from alerts.

@@ -51,6 +51,8 @@ type Config struct {
 	// exclude_from_budget, keep their failures out of the budget.
 	Silences    []SilenceConfig     `yaml:"silences,omitempty"`
 	Maintenance []MaintenanceWindow `yaml:"maintenance,omitempty"`
+	// Reports says when serve writes the weekly report.
+	Reports Reports `yaml:"reports,omitempty"`
 
 	// File is the name the config was loaded from, used in errors.
 	File string `yaml:"-"`
@@ -174,6 +176,7 @@ func (c *Config) applyDefaults() {
 	}
 	c.Classify.Surge.applyDefaults()
 	c.applyServiceDefaults()
+	c.applyReportDefaults()
 	if c.Playbooks.BaseURL == "" {
 		c.Playbooks.BaseURL = DefaultPlaybookBaseURL
 	}

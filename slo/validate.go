@@ -43,6 +43,7 @@ func (c *Config) validate(d *document) {
 	c.validateService(d)
 	c.validateRoutes(d)
 	c.validateSilences(d)
+	c.validateReports(d)
 	if c.DashboardURL != "" {
 		if _, err := template.New("dashboard").Option("missingkey=zero").Parse(c.DashboardURL); err != nil {
 			d.errorf(path{"dashboard_url"}, "is not a template: %v", err)
