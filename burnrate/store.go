@@ -19,7 +19,7 @@ func (c Counts) add(d Counts) Counts { return Counts{c.Valid + d.Valid, c.Bad + 
 
 // Plus returns the sum of c and d.
 func (c Counts) Plus(d Counts) Counts { return c.add(d) }
-func (c Counts) sub(d Counts) Counts { return Counts{c.Valid - d.Valid, c.Bad - d.Bad} }
+func (c Counts) sub(d Counts) Counts  { return Counts{c.Valid - d.Valid, c.Bad - d.Bad} }
 
 // minuteMS is the store's fine resolution in milliseconds.
 const minuteMS = int64(time.Minute / time.Millisecond)
