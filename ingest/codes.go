@@ -16,6 +16,48 @@ const (
 	recentBuckets = 12
 )
 
+// dayMS and dailyDays: an error series also keeps its increases per UTC
+// day for the last two weeks and a day, for the weekly report's codes.
+const (
+	dayMS     = int64(24 * 3600 * 1000)
+	dailyDays = 15
+)
+
+// daily is a ring of an error series' increases per UTC day.
+type daily struct {
+	days [dailyDays]float64
+	head int64 // the newest day, ts / dayMS
+}
+
+func (r *daily) add(ts int64, d float64) {
+	k := (ts - 1) / dayMS // a sample at midnight closes the day before
+	if k > r.head {
+		for i := r.head + 1; i <= k && i <= r.head+dailyDays; i++ {
+			r.days[i%dailyDays] = 0
+		}
+		r.head = k
+	}
+	if k > r.head-dailyDays {
+		r.days[k%dailyDays] += d
+	}
+}
+
+// between returns the increases of the whole UTC days in [from, to).
+func (r *daily) between(from, to int64) float64 {
+	var t float64
+	for k := max(from/dayMS, r.head-dailyDays+1); k < to/dayMS && k <= r.head; k++ {
+		t += r.days[k%dailyDays]
+	}
+	return t
+}
+
+// CodesBetween returns the codes of class that occurred most in the whole
+// UTC days of [from, to) across the instances' error series, as kept since
+// the service started (at most the last two weeks).
+func (r *Router) CodesBetween(from, to int64, class classify.Class, insts ...*burnrate.Instance) []burnrate.CodeCount {
+	return r.codes(class, func(s *Series) float64 { return s.daily.between(from, to) }, insts...)
+}
+
 // maxCodes is how many codes a transition lists.
 const maxCodes = 5
 
@@ -51,13 +93,19 @@ func (r *recent) sum(ts int64) float64 {
 // TopCodes returns the codes of class that occurred most in the last hour
 // up to ts across the instances' error series.
 func (r *Router) TopCodes(ts int64, class classify.Class, insts ...*burnrate.Instance) []burnrate.CodeCount {
+	return r.codes(class, func(s *Series) float64 { return s.recent.sum(ts) }, insts...)
+}
+
+// codes sums count over the instances' error series of class, by code,
+// most first.
+func (r *Router) codes(class classify.Class, count func(*Series) float64, insts ...*burnrate.Instance) []burnrate.CodeCount {
 	var codes []burnrate.CodeCount
 	for _, in := range insts {
 		for _, s := range r.errors[in] {
 			if s.Decision.Class != class {
 				continue
 			}
-			n := s.recent.sum(ts)
+			n := count(s)
 			if n <= 0 {
 				continue
 			}
@@ -103,6 +151,51 @@ func (r *Router) Unclassified() []Unclassified {
 		}
 		out[i].Count += s.Increase
 		out[i].Series++
+	}
+	slices.SortFunc(out, func(a, b Unclassified) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Code, b.Code)
+	})
+	return out
+}
+
+// ClassBetween sums an instance's errors of class in the whole UTC days of
+// [from, to), as kept since the service started.
+func (r *Router) ClassBetween(in *burnrate.Instance, class classify.Class, from, to int64) float64 {
+	var t float64
+	for _, s := range r.errors[in] {
+		if s.Decision.Class == class {
+			t += s.daily.between(from, to)
+		}
+	}
+	return t
+}
+
+// UnclassifiedBetween returns the codes no rule knew, with their errors in
+// the whole UTC days of [from, to) across the instances, most first.
+func (r *Router) UnclassifiedBetween(from, to int64, insts ...*burnrate.Instance) []Unclassified {
+	var out []Unclassified
+	index := map[string]int{}
+	for _, in := range insts {
+		for _, s := range r.errors[in] {
+			if s.Decision.Rule != classify.DefaultRule {
+				continue
+			}
+			n := s.daily.between(from, to)
+			if n <= 0 {
+				continue
+			}
+			i, ok := index[s.Code]
+			if !ok {
+				i = len(out)
+				index[s.Code] = i
+				out = append(out, Unclassified{Code: s.Code})
+			}
+			out[i].Count += n
+			out[i].Series++
+		}
 	}
 	slices.SortFunc(out, func(a, b Unclassified) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {

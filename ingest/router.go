@@ -74,6 +74,7 @@ type Series struct {
 	Increase float64
 	targets  []target
 	recent   recent // increases of an error series over the last hour
+	daily    daily  // and per day over the last two weeks
 	errors   bool
 	last     float64
 	lastTS   int64
@@ -272,6 +273,7 @@ func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Inst
 	s.Increase += d
 	if s.errors {
 		s.recent.add(ts, d)
+		s.daily.add(ts, d)
 	}
 	for _, t := range s.targets {
 		e := t.unit.Scale(d)

@@ -10,7 +10,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+
 	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/classify"
 	"github.com/burnwatch/burnwatch/report"
 	"github.com/burnwatch/burnwatch/store"
 )
@@ -25,7 +28,8 @@ const reportStep = 2 * time.Hour
 // from+7d) from the same history and arithmetic as the alerts. A week's
 // edges older than the last 6 hours fall between the store's 2-hour
 // boundaries and are interpolated (docs/semantics.md). Error codes, user
-// faults and unclassified codes are not kept per week, and are left out.
+// faults and unclassified codes are counted per UTC day since the service
+// started.
 func (s *Service) Report(ctx context.Context, from time.Time) (report.Report, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -44,6 +48,7 @@ func (s *Service) Report(ctx context.Context, from time.Time) (report.Report, er
 	for _, sp := range s.router.Specs {
 		sec := s.sloSection(sp, end)
 		sec.Alerts = alerts[sp.SLO.Name]
+		s.weekCodes(&sec, sp, from.UnixMilli(), end)
 		for _, ep := range sp.Episodes() {
 			if ep.From.Before(to) && (ep.To.IsZero() || ep.To.After(from)) {
 				sec.Surges = append(sec.Surges, fmt.Sprintf("%s: user faults at %.0f× its baseline from %s", ep.Labels, ep.Peak, ep.From.Format(time.RFC3339)))
@@ -75,6 +80,33 @@ func (s *Service) Report(ctx context.Context, from time.Time) (report.Report, er
 		r.SLOs = append(r.SLOs, sec)
 	}
 	return r, nil
+}
+
+// weekCodes fills in the codes that burned the budget, the tenants with the
+// most user faults and the codes no rule knew, over the week's UTC days.
+// They are counted per series and day since the service started: a week
+// that began before that is counted from the start.
+func (s *Service) weekCodes(sec *report.SLO, sp *burnrate.Spec, from, to int64) {
+	insts := sp.Instances()
+	for _, c := range s.router.CodesBetween(from, to, classify.Platform, insts...) {
+		sec.Codes = append(sec.Codes, report.Code{Code: c.Code, Class: c.Class, Count: c.Count})
+	}
+	for _, u := range s.router.UnclassifiedBetween(from, to, insts...) {
+		sec.Unclassified = append(sec.Unclassified, report.Code{Code: u.Code, Class: classify.Platform.String(), Count: u.Count})
+	}
+	faults := map[string]float64{}
+	for _, in := range insts {
+		n := s.router.ClassBetween(in, classify.User, from, to)
+		if n > 0 {
+			faults[in.Labels.String()] = n
+			sec.UserFaults = append(sec.UserFaults, report.Instance{Labels: in.Labels.Map(), UserFaults: n})
+		}
+	}
+	slices.SortStableFunc(sec.UserFaults, func(a, b report.Instance) int { return cmp.Compare(b.UserFaults, a.UserFaults) })
+	sec.UserFaults = sec.UserFaults[:min(len(sec.UserFaults), maxReportInstances)]
+	for i := range sec.Instances {
+		sec.Instances[i].UserFaults = faults[labels.FromMap(sec.Instances[i].Labels).String()]
+	}
 }
 
 // sloSection is one SLO's figures for the week ending at end (ms).

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,3 +142,44 @@ reports:
 		t.Errorf("the report is not of week 47:\n%.300s", b)
 	}
 }
+
+// TestReportCodesAndUserFaults: the week's codes, tenants' user faults and
+// unclassified codes, from pushed counts.
+func TestReportCodesAndUserFaults(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	from := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC) // 2026-W45
+	ts.clock = from.Add(30*time.Hour + 5*time.Minute)    // Tuesday 06:05
+	line := func(db string, platform, syntax, unknown int) string {
+		return `{"time":"2026-11-03T06:00:00Z","slo":"cypher-availability","labels":{"database":"` + db + `"},"total":1000,"errors":{` +
+			`"Neo.DatabaseError.General.UnknownError":` + itoa(platform) + `,"Neo.ClientError.Statement.SyntaxError":` + itoa(syntax) + `,"E_QUOTA":` + itoa(unknown) + `}}` + "\n"
+	}
+	if resp := ts.push(line("db-1", 40, 5, 2) + line("db-2", 10, 90, 0)); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("push: %s", resp.Status)
+	}
+	if err := ts.Cycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ts.clock = from.Add(7 * 24 * time.Hour)
+	r, err := ts.Report(context.Background(), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := r.SLOs[0]
+	if len(sec.Codes) != 2 || sec.Codes[0].Code != "Neo.DatabaseError.General.UnknownError" || sec.Codes[0].Count != 50 || sec.Codes[1].Code != "E_QUOTA" || sec.Codes[1].Count != 2 {
+		t.Errorf("codes %+v", sec.Codes)
+	}
+	if len(sec.UserFaults) != 2 || sec.UserFaults[0].Labels["database"] != "db-2" || sec.UserFaults[0].UserFaults != 90 {
+		t.Errorf("user faults %+v", sec.UserFaults)
+	}
+	if len(sec.Unclassified) != 1 || sec.Unclassified[0].Code != "E_QUOTA" {
+		t.Errorf("unclassified %+v", sec.Unclassified)
+	}
+	// The next week saw none of it.
+	r, _ = ts.Report(context.Background(), from.Add(7*24*time.Hour))
+	if len(r.SLOs[0].Codes) != 0 || len(r.SLOs[0].UserFaults) != 0 {
+		t.Errorf("the next week has codes %+v and user faults %+v", r.SLOs[0].Codes, r.SLOs[0].UserFaults)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
