@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/burnwatch/burnwatch/internal/golden"
 	"github.com/burnwatch/burnwatch/internal/scenario"
 )
-
-var update = flag.Bool("update", false, "rewrite the recordings and golden files under testdata from the scenarios")
 
 // TestGoldenReplays replays every scenario in testdata/replay through the
 // real command line and compares the transitions with its golden file.
@@ -38,7 +36,7 @@ func TestGoldenReplays(t *testing.T) {
 			if code := run(context.Background(), args, nil, &stdout, &stderr); code != 0 {
 				t.Fatalf("replay exited %d: %s", code, stderr.String())
 			}
-			golden(t, base+".golden.jsonl", stdout.Bytes())
+			golden.Check(t, base+".golden.jsonl", stdout.Bytes())
 			if !strings.Contains(stderr.String(), "replayed ") {
 				t.Errorf("no summary on standard error: %q", stderr.String())
 			}
@@ -63,25 +61,8 @@ func recording(t *testing.T, desc, om string) string {
 	if err := sc.WriteOpenMetrics(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, om, buf.Bytes())
+	golden.Check(t, om, buf.Bytes())
 	return om
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update if the change is intended):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
 }
 
 // TestGoldenRelations checks what the scenarios say of each other, so that

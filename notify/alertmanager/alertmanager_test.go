@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,11 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/burnwatch/burnwatch/internal/golden"
 	"github.com/burnwatch/burnwatch/notify"
 	"github.com/burnwatch/burnwatch/notify/alertmanager"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var (
 	onset = time.Date(2026, 11, 5, 2, 1, 0, 0, time.UTC)
@@ -119,27 +117,8 @@ func TestNotifyPostsTheDocumentedAlert(t *testing.T) {
 				t.Fatalf("body is not JSON: %v\n%s", err, got.body)
 			}
 			pretty.WriteByte('\n')
-			golden(t, tc.golden, pretty.Bytes())
+			golden.Check(t, filepath.Join("testdata", tc.golden), pretty.Bytes())
 		})
-	}
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }
 

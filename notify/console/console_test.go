@@ -4,19 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/burnwatch/burnwatch/internal/golden"
 	"github.com/burnwatch/burnwatch/notify"
 	"github.com/burnwatch/burnwatch/notify/console"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // cet is the zone the golden file is written in: a fixed one, so that the
 // output does not depend on the machine's.
@@ -83,20 +80,7 @@ func TestBlocksGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	path := filepath.Join("testdata", "blocks.golden")
-	if *update {
-		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("%s differs (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, out.Bytes(), want)
-	}
+	golden.Check(t, filepath.Join("testdata", "blocks.golden"), out.Bytes())
 }
 
 func TestNilLocationIsLocalTime(t *testing.T) {

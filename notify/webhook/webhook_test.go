@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,11 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/burnwatch/burnwatch/internal/golden"
 	"github.com/burnwatch/burnwatch/notify"
 	"github.com/burnwatch/burnwatch/notify/webhook"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // secret is the shared secret the tests sign with; distinctive, so that a
 // leak is found by a substring search.
@@ -152,27 +150,8 @@ func TestNotifyPostsTheDocumentedBodySigned(t *testing.T) {
 				t.Fatal(err)
 			}
 			pretty.WriteByte('\n')
-			golden(t, tc.golden, pretty.Bytes())
+			golden.Check(t, filepath.Join("testdata", tc.golden), pretty.Bytes())
 		})
-	}
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }
 
