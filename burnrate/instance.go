@@ -74,11 +74,10 @@ func (in *Instance) Alert(sev slo.Severity) Alert {
 // BurnRates returns the burn rate over each of the policy's windows at ts.
 func (in *Instance) BurnRates(ts int64) []Rate {
 	sp := in.Spec
-	k := MinuteOf(ts)
-	now := in.store.cum(k)
-	rates := make([]Rate, len(sp.mins))
-	for i, w := range sp.mins {
-		rates[i] = Rate{sp.Windows[i], BurnRate(now.sub(in.store.cum(k-w)), sp.budget)}
+	burns := sp.burnRates(&in.store, MinuteOf(ts), make([]float64, 0, len(sp.mins)))
+	rates := make([]Rate, len(burns))
+	for i, b := range burns {
+		rates[i] = Rate{sp.Windows[i], b}
 	}
 	return rates
 }

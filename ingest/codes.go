@@ -16,46 +16,59 @@ const (
 	recentBuckets = 12
 )
 
-// dayMS and dailyDays: an error series also keeps its increases per UTC
-// day for the last two weeks and a day, for the weekly report's codes.
-const (
-	dayMS     = int64(24 * 3600 * 1000)
-	dailyDays = 15
-)
+// hoursKept is how many hours an error series keeps its increases for, hour
+// by hour: the history takes each hour from here once it is complete, and
+// late samples (a backfill) reach back no further than the engine's exact
+// six hours.
+const hoursKept = 8
 
-// daily is a ring of an error series' increases per UTC day.
-type daily struct {
-	days [dailyDays]float64
-	head int64 // the newest day, ts / dayMS
+// hourly is a ring of an error series' increases per hour, in the hours of
+// burnrate.HourOf.
+type hourly struct {
+	counts [hoursKept]float64
+	head   int64 // the newest hour
 }
 
-func (r *daily) add(ts int64, d float64) {
-	k := (ts - 1) / dayMS // a sample at midnight closes the day before
+func (r *hourly) add(ts int64, d float64) {
+	k := burnrate.HourOf(burnrate.MinuteOf(ts))
 	if k > r.head {
-		for i := r.head + 1; i <= k && i <= r.head+dailyDays; i++ {
-			r.days[i%dailyDays] = 0
+		for i := r.head + 1; i <= k && i <= r.head+hoursKept; i++ {
+			r.counts[i%hoursKept] = 0
 		}
 		r.head = k
 	}
-	if k > r.head-dailyDays {
-		r.days[k%dailyDays] += d
+	if k > r.head-hoursKept {
+		r.counts[k%hoursKept] += d
 	}
 }
 
-// between returns the increases of the whole UTC days in [from, to).
-func (r *daily) between(from, to int64) float64 {
-	var t float64
-	for k := max(from/dayMS, r.head-dailyDays+1); k < to/dayMS && k <= r.head; k++ {
-		t += r.days[k%dailyDays]
+// at returns the increases of hour h, 0 if it is no longer kept.
+func (r *hourly) at(h int64) float64 {
+	if h > r.head || h <= r.head-hoursKept {
+		return 0
 	}
-	return t
+	return r.counts[h%hoursKept]
 }
 
-// CodesBetween returns the codes of class that occurred most in the whole
-// UTC days of [from, to) across the instances' error series, as kept since
-// the service started (at most the last two weeks).
-func (r *Router) CodesBetween(from, to int64, class classify.Class, insts ...*burnrate.Instance) []burnrate.CodeCount {
-	return r.codes(class, func(s *Series) float64 { return s.daily.between(from, to) }, insts...)
+// HourCodes returns the instance's errors in hour h by code, every class,
+// in code order; an hour more than a few hours old is no longer kept and
+// gives nothing.
+func (r *Router) HourCodes(in *burnrate.Instance, h int64) []burnrate.CodeCount {
+	var codes []burnrate.CodeCount
+	for _, s := range r.errors[in] {
+		n := s.hourly.at(h)
+		if n == 0 {
+			continue
+		}
+		i := slices.IndexFunc(codes, func(c burnrate.CodeCount) bool { return c.Code == s.Code })
+		if i < 0 {
+			codes = append(codes, burnrate.CodeCount{Code: s.Code, Class: s.Decision.Class.String(), Rule: s.Decision.Rule})
+			i = len(codes) - 1
+		}
+		codes[i].Count += n
+	}
+	slices.SortFunc(codes, func(a, b burnrate.CodeCount) int { return cmp.Compare(a.Code, b.Code) })
+	return codes
 }
 
 // maxCodes is how many codes a transition lists.
@@ -151,51 +164,6 @@ func (r *Router) Unclassified() []Unclassified {
 		}
 		out[i].Count += s.Increase
 		out[i].Series++
-	}
-	slices.SortFunc(out, func(a, b Unclassified) int {
-		if c := cmp.Compare(b.Count, a.Count); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Code, b.Code)
-	})
-	return out
-}
-
-// ClassBetween sums an instance's errors of class in the whole UTC days of
-// [from, to), as kept since the service started.
-func (r *Router) ClassBetween(in *burnrate.Instance, class classify.Class, from, to int64) float64 {
-	var t float64
-	for _, s := range r.errors[in] {
-		if s.Decision.Class == class {
-			t += s.daily.between(from, to)
-		}
-	}
-	return t
-}
-
-// UnclassifiedBetween returns the codes no rule knew, with their errors in
-// the whole UTC days of [from, to) across the instances, most first.
-func (r *Router) UnclassifiedBetween(from, to int64, insts ...*burnrate.Instance) []Unclassified {
-	var out []Unclassified
-	index := map[string]int{}
-	for _, in := range insts {
-		for _, s := range r.errors[in] {
-			if s.Decision.Rule != classify.DefaultRule {
-				continue
-			}
-			n := s.daily.between(from, to)
-			if n <= 0 {
-				continue
-			}
-			i, ok := index[s.Code]
-			if !ok {
-				i = len(out)
-				index[s.Code] = i
-				out = append(out, Unclassified{Code: s.Code})
-			}
-			out[i].Count += n
-			out[i].Series++
-		}
 	}
 	slices.SortFunc(out, func(a, b Unclassified) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {

@@ -150,12 +150,18 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 			// zero while it was being recorded.
 			r.Observe(series[rec.ref], ts, rec.v, ts > st.From, touch)
 		}
+		if r.Progress != nil {
+			r.Progress(start + blockMS - 1)
+		}
 		return emitErr
 	})
 	if err != nil {
 		return st, err
 	}
 	evaluate(lastTS)
+	if r.Progress != nil && st.To >= 0 {
+		r.Progress(st.To)
+	}
 	st.Instances = len(r.all)
 	if emitErr != nil {
 		return st, fmt.Errorf("writing transitions: %w", emitErr)

@@ -42,6 +42,10 @@ type Router struct {
 	// OnAdd, when set, is told every increment counted for an instance:
 	// the service journals them.
 	OnAdd func(in *burnrate.Instance, ts int64, e burnrate.Events)
+	// Progress, when set, is told as a replay goes that every sample with
+	// time up to through (ms) has been counted: after each hour of time,
+	// and at the end. The service writes its history from it.
+	Progress func(through int64)
 	// dirty lists the series observed since TakeDirty last ran.
 	dirty []*Series
 }
@@ -74,7 +78,7 @@ type Series struct {
 	Increase float64
 	targets  []target
 	recent   recent // increases of an error series over the last hour
-	daily    daily  // and per day over the last two weeks
+	hourly   hourly // and per hour over the last few
 	errors   bool
 	last     float64
 	lastTS   int64
@@ -273,7 +277,7 @@ func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Inst
 	s.Increase += d
 	if s.errors {
 		s.recent.add(ts, d)
-		s.daily.add(ts, d)
+		s.hourly.add(ts, d)
 	}
 	for _, t := range s.targets {
 		e := t.unit.Scale(d)

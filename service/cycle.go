@@ -53,6 +53,10 @@ type cyclePending struct {
 	transitions []burnrate.Transition
 	outbox      []store.OutboxEntry
 	consumed    []int64
+	// history are the hours flushHistory wrote, and historyCursors the
+	// hour each SLO's history is written up to.
+	history        []store.HistoryHour
+	historyCursors map[string]int64
 }
 
 type journalKey struct {
@@ -65,6 +69,8 @@ func (p *cyclePending) reset() {
 		journal: map[journalKey]burnrate.Events{},
 		cursors: map[string]store.SeriesCursor{},
 		alerts:  map[string]store.AlertState{},
+
+		historyCursors: map[string]int64{},
 	}
 }
 
@@ -177,6 +183,7 @@ func (s *Service) readRange(ctx context.Context, f *feed, now int64) error {
 	if n > 0 {
 		f.lastData = now
 	}
+	s.flushHistory(f, to-historySettle.Milliseconds())
 	return nil
 }
 
@@ -198,11 +205,14 @@ func (s *Service) backfill(ctx context.Context, f *feed, from, to int64) error {
 	s.log.Info("backfilling", "source", f.src.Name, "from", time.UnixMilli(from).UTC(), "to", time.UnixMilli(to).UTC())
 	s.router.OnAdd = nil
 	s.router.Baseline = true
-	defer func() { s.router.OnAdd, s.router.Baseline = s.onAdd, false }()
+	defer func() { s.router.OnAdd, s.router.Baseline, s.router.Progress = s.onAdd, false, nil }()
 	latest := map[string]burnrate.Transition{}
 	chunk := backfillChunk.Milliseconds()
 	for a, i := from, 1; a < to; a, i = a+chunk, i+1 {
 		b := min(a+chunk, to)
+		// The history of each hour is taken as the replay passes it,
+		// while the engine still holds its minutes.
+		s.router.Progress = func(through int64) { s.flushHistory(f, min(through, b)) }
 		it := f.samples(ctx, time.UnixMilli(a), time.UnixMilli(b))
 		st, err := s.router.Replay(ctx, it, func(t burnrate.Transition) error {
 			s.record(t, false)
@@ -225,7 +235,7 @@ func (s *Service) backfill(ctx context.Context, f *feed, from, to int64) error {
 		done := float64(b-from) / float64(to-from)
 		s.metrics.BackfillProgress.WithLabelValues(f.src.Name).Set(done)
 		s.log.Info("backfill progress", "source", f.src.Name, "through", time.UnixMilli(b).UTC(), "done", fmt.Sprintf("%.0f%%", 100*done), "samples", st.Samples)
-		if b == to || i%backfillSnapshotEvery == 0 {
+		if b == to || i%backfillSnapshotEvery == 0 || len(s.pending.history) > 0 {
 			if err := s.commit(ctx, b, true); err != nil {
 				return err
 			}
@@ -315,6 +325,7 @@ func (s *Service) readEvents(ctx context.Context, f *feed, now int64) error {
 		f.lastData = now
 	}
 	f.cursor = now
+	s.flushHistory(f, now-historySettle.Milliseconds())
 	return nil
 }
 
@@ -465,11 +476,13 @@ func (s *Service) record(t burnrate.Transition, page bool) {
 func (s *Service) commit(ctx context.Context, at int64, snapshot bool) error {
 	p := &s.pending
 	c := store.Cycle{
-		Time:          max(at, s.lastCommit+1),
-		SourceCursors: map[string]int64{},
-		Transitions:   p.records,
-		Outbox:        p.outbox,
-		Consumed:      p.consumed,
+		Time:           max(at, s.lastCommit+1),
+		SourceCursors:  map[string]int64{},
+		Transitions:    p.records,
+		Outbox:         p.outbox,
+		Consumed:       p.consumed,
+		History:        p.history,
+		HistoryCursors: p.historyCursors,
 	}
 	for k, e := range p.journal {
 		c.Journal = append(c.Journal, store.JournalEntry{
@@ -535,6 +548,9 @@ func (s *Service) commit(ctx context.Context, at int64, snapshot bool) error {
 		}
 		if err := s.db.Tidy(ctx, s.now().Add(-tidyAfter).UnixMilli()); err != nil {
 			s.log.Warn("tidying the outbox and alert states", "err", err)
+		}
+		if err := s.db.PruneHistory(ctx, s.now().Add(-historyRetention(s.cfg)).UnixMilli()/hourMS); err != nil {
+			s.log.Warn("pruning the history", "err", err)
 		}
 	}
 	return nil

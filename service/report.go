@@ -24,19 +24,17 @@ const maxReportInstances = 10
 // reportStep is the burn-rate chart's resolution.
 const reportStep = 2 * time.Hour
 
-// Report computes the weekly error-budget report of the week [from,
-// from+7d) from the same history and arithmetic as the alerts. A week's
-// edges older than the last 6 hours fall between the store's 2-hour
-// boundaries and are interpolated (docs/semantics.md). Error codes, user
-// faults and unclassified codes are counted per UTC day since the service
-// started.
-func (s *Service) Report(ctx context.Context, from time.Time) (report.Report, error) {
+// Report computes the error-budget report of the span (from, to], a week
+// as a rule, from the same history and arithmetic as the alerts. Edges
+// older than the last 6 hours fall between the engine's 2-hour boundaries
+// and are interpolated (docs/semantics.md). Error codes, user faults and
+// unclassified codes come from the stored history's hours.
+func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	to := from.Add(7 * 24 * time.Hour)
 	end := to.UnixMilli()
 	r := report.Report{
-		Title:     fmt.Sprintf("Weekly error budget — %d-W%02d", isoYear(from), isoWeek(from)),
+		Title:     reportTitle(from, to),
 		From:      from.UTC(),
 		To:        to.UTC(),
 		Generated: s.now().UTC(),
@@ -46,9 +44,11 @@ func (s *Service) Report(ctx context.Context, from time.Time) (report.Report, er
 		return r, err
 	}
 	for _, sp := range s.router.Specs {
-		sec := s.sloSection(sp, end)
+		sec := s.sloSection(sp, end, to.Sub(from))
 		sec.Alerts = alerts[sp.SLO.Name]
-		s.weekCodes(&sec, sp, from.UnixMilli(), end)
+		if err := s.weekCodes(ctx, &sec, sp, from.UnixMilli(), end); err != nil {
+			return r, err
+		}
 		for _, ep := range sp.Episodes() {
 			if ep.From.Before(to) && (ep.To.IsZero() || ep.To.After(from)) {
 				sec.Surges = append(sec.Surges, fmt.Sprintf("%s: user faults at %.0f× its baseline from %s", ep.Labels, ep.Peak, ep.From.Format(time.RFC3339)))
@@ -72,9 +72,9 @@ func (s *Service) Report(ctx context.Context, from time.Time) (report.Report, er
 				r.Fleet.InstancesMet++
 			}
 		}
-		// At this week's rate, a period's worth of weeks burns more than
+		// At this span's rate, a period's worth of spans burns more than
 		// the whole budget.
-		if weeks := sp.SLO.Window.Std().Hours() / (7 * 24); sec.BurnedWeek*weeks > 1 {
+		if spans := float64(sp.SLO.Window.Std()) / float64(to.Sub(from)); sec.BurnedWeek*spans > 1 {
 			r.Fleet.AtRisk = append(r.Fleet.AtRisk, sp.SLO.Name)
 		}
 		r.SLOs = append(r.SLOs, sec)
@@ -83,36 +83,74 @@ func (s *Service) Report(ctx context.Context, from time.Time) (report.Report, er
 }
 
 // weekCodes fills in the codes that burned the budget, the tenants with the
-// most user faults and the codes no rule knew, over the week's UTC days.
-// They are counted per series and day since the service started: a week
-// that began before that is counted from the start.
-func (s *Service) weekCodes(sec *report.SLO, sp *burnrate.Spec, from, to int64) {
-	insts := sp.Instances()
-	for _, c := range s.router.CodesBetween(from, to, classify.Platform, insts...) {
-		sec.Codes = append(sec.Codes, report.Code{Code: c.Code, Class: c.Class, Count: c.Count})
-	}
-	for _, u := range s.router.UnclassifiedBetween(from, to, insts...) {
-		sec.Unclassified = append(sec.Unclassified, report.Code{Code: u.Code, Class: classify.Platform.String(), Count: u.Count})
-	}
-	faults := map[string]float64{}
-	for _, in := range insts {
-		n := s.router.ClassBetween(in, classify.User, from, to)
-		if n > 0 {
-			faults[in.Labels.String()] = n
-			sec.UserFaults = append(sec.UserFaults, report.Instance{Labels: in.Labels.Map(), UserFaults: n})
+// most user faults and the codes no rule knew, from the history's hours in
+// the week (from, to].
+func (s *Service) weekCodes(ctx context.Context, sec *report.SLO, sp *burnrate.Spec, from, to int64) error {
+	var platform, unclassified []report.Code
+	add := func(list []report.Code, t store.CodeTotal) []report.Code {
+		i := slices.IndexFunc(list, func(c report.Code) bool { return c.Code == t.Code })
+		if i < 0 {
+			return append(list, report.Code{Code: t.Code, Class: t.Class, Count: t.Count})
 		}
+		list[i].Count += t.Count
+		return list
 	}
-	slices.SortStableFunc(sec.UserFaults, func(a, b report.Instance) int { return cmp.Compare(b.UserFaults, a.UserFaults) })
+	faults := map[string]float64{} // by instance key
+	err := s.db.HistoryCodes(ctx, sp.SLO.Name, nil, from/hourMS, to/hourMS, func(t store.CodeTotal) error {
+		switch {
+		case t.Class == classify.User.String():
+			faults[t.Instance.Key] += t.Count
+		case t.Class == classify.Platform.String():
+			platform = add(platform, t)
+		}
+		if t.Rule == classify.DefaultRule {
+			unclassified = add(unclassified, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sec.Codes = mostFirst(platform, maxReportCodes)
+	sec.Unclassified = mostFirst(unclassified, len(unclassified))
+	for key, n := range faults {
+		lset, err := parseLabelsJSON(key)
+		if err != nil {
+			return fmt.Errorf("instance %s: %w", key, err)
+		}
+		sec.UserFaults = append(sec.UserFaults, report.Instance{Labels: lset.Map(), UserFaults: n})
+	}
+	slices.SortFunc(sec.UserFaults, func(a, b report.Instance) int {
+		if c := cmp.Compare(b.UserFaults, a.UserFaults); c != 0 {
+			return c
+		}
+		return cmp.Compare(labels.FromMap(a.Labels).String(), labels.FromMap(b.Labels).String())
+	})
 	sec.UserFaults = sec.UserFaults[:min(len(sec.UserFaults), maxReportInstances)]
 	for i := range sec.Instances {
-		sec.Instances[i].UserFaults = faults[labels.FromMap(sec.Instances[i].Labels).String()]
+		sec.Instances[i].UserFaults = faults[labelsJSON(labels.FromMap(sec.Instances[i].Labels))]
 	}
+	return nil
 }
 
-// sloSection is one SLO's figures for the week ending at end (ms).
-func (s *Service) sloSection(sp *burnrate.Spec, end int64) report.SLO {
+// maxReportCodes is how many codes an SLO's section lists.
+const maxReportCodes = 10
+
+// mostFirst sorts codes by count, most first (then by code), and keeps n.
+func mostFirst(codes []report.Code, n int) []report.Code {
+	slices.SortFunc(codes, func(a, b report.Code) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Code, b.Code)
+	})
+	return codes[:min(len(codes), n)]
+}
+
+// sloSection is one SLO's figures for the span of length week ending at
+// end (ms): a week, unless the report was asked for another span.
+func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) report.SLO {
 	x := sp.SLO
-	week := 7 * 24 * time.Hour
 	period := x.Window.Std()
 	budget := x.Budget()
 	sec := report.SLO{Name: x.Name, Description: x.Description, Objective: x.Objective / 100, Window: x.Window.String()}
@@ -129,8 +167,9 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64) report.SLO {
 		sec.BurnedWeek = wk.Bad / (budget * per.Valid)
 		sec.BurnedPrevWeek = prev.Bad / (budget * per.Valid)
 	}
-	// Minutes of full outage: the week's failures as the minutes they
-	// would fill if every event had failed.
+	// Minutes of full outage: the span's failures as the minutes they
+	// would fill if every event had failed, bad ÷ valid × the span's
+	// minutes.
 	if wk.Valid > 0 {
 		sec.BurnedMinutes = wk.Bad / wk.Valid * week.Minutes()
 	}
@@ -150,7 +189,7 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64) report.SLO {
 	}
 	// Every two hours: the store's resolution beyond its last six hours,
 	// so the chart shows no finer detail than the history holds.
-	for h := int64(1); h <= 7*12; h++ {
+	for h := int64(1); h <= int64(week/reportStep); h++ {
 		t := end - week.Milliseconds() + h*reportStep.Milliseconds()
 		var c burnrate.Counts
 		for _, in := range sp.Instances() {
@@ -166,7 +205,7 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64) report.SLO {
 		if p.Valid > 0 {
 			ri.BudgetRemaining = 1 - p.Bad/(budget*p.Valid)
 			ri.Burned = w.Bad / (budget * p.Valid)
-			for d := int64(1); d <= 7; d++ {
+			for d := int64(1); d <= int64(week/(24*time.Hour)); d++ {
 				day := in.Sum(end-week.Milliseconds()+d*24*time.Hour.Milliseconds(), 24*time.Hour)
 				ri.Spark = append(ri.Spark, day.Bad/(budget*p.Valid))
 			}
@@ -226,7 +265,7 @@ func (s *Service) reportRoute(mux *http.ServeMux) {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
 			return
 		}
-		rep, err := s.Report(r.Context(), from)
+		rep, err := s.Report(r.Context(), from, from.Add(7*24*time.Hour))
 		if err != nil {
 			s.log.Error("making a report", "err", err)
 			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the report could not be made"})
@@ -262,6 +301,14 @@ func weekStart(week string, now time.Time) (time.Time, error) {
 	jan4 := time.Date(y, 1, 4, 0, 0, 0, 0, time.UTC)
 	w1 := jan4.AddDate(0, 0, -((int(jan4.Weekday()) + 6) % 7))
 	return w1.AddDate(0, 0, 7*(wk-1)), nil
+}
+
+// reportTitle names a report: its ISO week, or its span.
+func reportTitle(from, to time.Time) string {
+	if wk, _ := weekStart(fmt.Sprintf("%d-W%02d", isoYear(from), isoWeek(from)), from); wk.Equal(from) && to.Sub(from) == 7*24*time.Hour {
+		return fmt.Sprintf("Weekly error budget — %d-W%02d", isoYear(from), isoWeek(from))
+	}
+	return fmt.Sprintf("Error budget — %s to %s", from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
 }
 
 func isoYear(t time.Time) int { y, _ := t.ISOWeek(); return y }

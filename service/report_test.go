@@ -44,7 +44,7 @@ func TestReportNumbers(t *testing.T) {
 	}
 	ts.clock = from.Add(7 * 24 * time.Hour)
 
-	r, err := ts.Report(context.Background(), from)
+	r, err := ts.Report(context.Background(), from, from.Add(7*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +160,13 @@ func TestReportCodesAndUserFaults(t *testing.T) {
 	if err := ts.Cycle(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// The hour is written to the history once it is complete and settled.
+	ts.clock = from.Add(31*time.Hour + 6*time.Minute)
+	if err := ts.Cycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	ts.clock = from.Add(7 * 24 * time.Hour)
-	r, err := ts.Report(context.Background(), from)
+	r, err := ts.Report(context.Background(), from, from.Add(7*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +181,7 @@ func TestReportCodesAndUserFaults(t *testing.T) {
 		t.Errorf("unclassified %+v", sec.Unclassified)
 	}
 	// The next week saw none of it.
-	r, _ = ts.Report(context.Background(), from.Add(7*24*time.Hour))
+	r, _ = ts.Report(context.Background(), from.Add(7*24*time.Hour), from.Add(14*24*time.Hour))
 	if len(r.SLOs[0].Codes) != 0 || len(r.SLOs[0].UserFaults) != 0 {
 		t.Errorf("the next week has codes %+v and user faults %+v", r.SLOs[0].Codes, r.SLOs[0].UserFaults)
 	}

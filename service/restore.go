@@ -170,6 +170,7 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 	s.keys = map[*burnrate.Instance]store.InstanceKey{}
 	s.pending.reset()
 	s.lastCommit = st.LastCycle
+	s.historyCursor = st.HistoryCursors
 	router.OnAdd = s.onAdd
 	if restored > 0 || len(st.Journal) > 0 {
 		s.log.Info("state restored", "instances", len(router.Instances()), "snapshot_instances", restored, "journal_entries", len(st.Journal), "alerts", len(st.Alerts))

@@ -35,7 +35,7 @@ func (s *Service) scheduledReports(ctx context.Context) {
 	}
 	s.nextReport = sched.Next(now.In(loc))
 	from, _ := weekStart("", now)
-	rep, err := s.Report(ctx, from)
+	rep, err := s.Report(ctx, from, from.Add(7*24*time.Hour))
 	if err != nil {
 		s.log.Error("making the scheduled report", "err", err)
 		return

@@ -124,6 +124,9 @@ type Service struct {
 	// nextReport is when the scheduled report is next due; only the
 	// goroutine running cycles reads and writes it.
 	nextReport time.Time
+	// reportsSending counts the scheduled reports being posted to their
+	// receiver, each in a goroutine of its own; Run waits for them.
+	reportsSending sync.WaitGroup
 	// resent is when each receiver last had its firing alerts re-posted.
 	resent map[string]int64
 	// playbooks are served at /playbooks/ and linked from alerts.
@@ -132,6 +135,9 @@ type Service struct {
 	// lastCommit is the time of the last committed cycle; cycles commit in
 	// increasing time.
 	lastCommit int64
+	// historyCursor is, per SLO, the hour before which its history is
+	// written (flushHistory).
+	historyCursor map[string]int64
 }
 
 // New loads the config, opens the store and restores the state a previous
@@ -202,6 +208,8 @@ func (s *Service) Run(ctx context.Context) error {
 		stopSending()
 		<-done
 	}()
+	// A report being posted ends with ctx, so this wait is short.
+	defer s.reportsSending.Wait()
 	for {
 		if err := s.Cycle(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("evaluation cycle failed", "err", err)

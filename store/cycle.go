@@ -94,8 +94,14 @@ type Cycle struct {
 	// Snapshots, when not empty, is the full state of every instance as of
 	// the end of this cycle, this cycle's Journal included. It replaces all
 	// earlier snapshots; the journal is emptied, and instances absent from
-	// it are forgotten.
+	// it are forgotten (their history stays, until PruneHistory).
 	Snapshots []Snapshot
+	// History are per-minute hours of instances, kept for reports and
+	// exports; each replaces what was stored for its instance and hour.
+	History []HistoryHour
+	// HistoryCursors maps an SLO's name to the hour before which its
+	// history is written; upserted.
+	HistoryCursors map[string]int64
 }
 
 // ErrCycleOrder is returned by Commit for a cycle whose time is not after
@@ -152,6 +158,11 @@ func (c *Cycle) validate() error {
 			return fmt.Errorf("journal entry %s/%q minute %d: a count is NaN", e.Instance.SLO, e.Instance.Key, e.Minute)
 		}
 	}
+	for i := range c.History {
+		if err := validateHistory(&c.History[i]); err != nil {
+			return err
+		}
+	}
 	for _, cur := range c.Cursors {
 		if math.IsNaN(cur.Value) {
 			return fmt.Errorf("cursor %s %s: value is NaN", cur.Source, cur.Series)
@@ -201,7 +212,7 @@ func (db *DB) commit(ctx context.Context, c *Cycle) (seqs []int64, ids map[Insta
 	inst := &instanceIDs{tx: tx, known: db.ids, created: make(map[InstanceKey]int64)}
 	defer inst.close()
 	if len(c.Snapshots) > 0 {
-		if ids, err = writeSnapshots(ctx, tx, inst, c); err != nil {
+		if err := writeSnapshots(ctx, tx, inst, c); err != nil {
 			return nil, nil, err
 		}
 	} else {
@@ -209,6 +220,15 @@ func (db *DB) commit(ctx context.Context, c *Cycle) (seqs []int64, ids map[Insta
 			return nil, nil, err
 		}
 		ids = inst.created
+	}
+	if err := writeHistory(ctx, tx, inst, c); err != nil {
+		return nil, nil, err
+	}
+	if len(c.Snapshots) > 0 {
+		// The instances left are those with a snapshot or a history.
+		if ids, err = loadIDs(ctx, tx); err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := writeCursors(ctx, tx, c); err != nil {
 		return nil, nil, err
@@ -292,39 +312,39 @@ func writeJournal(ctx context.Context, tx *sql.Tx, inst *instanceIDs, journal []
 	return nil
 }
 
-// writeSnapshots replaces the snapshots and empties the journal. It returns
-// the ids of the instances that remain: those with a snapshot.
-func writeSnapshots(ctx context.Context, tx *sql.Tx, inst *instanceIDs, c *Cycle) (map[InstanceKey]int64, error) {
+// writeSnapshots replaces the snapshots and empties the journal, and
+// forgets the instances left with neither a snapshot nor a history.
+func writeSnapshots(ctx context.Context, tx *sql.Tx, inst *instanceIDs, c *Cycle) error {
 	// Delete before inserting, so that the pages of the old snapshots are
 	// free for the new ones and the file does not grow to hold both.
 	for _, q := range []string{`DELETE FROM journal`, `DELETE FROM snapshots`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return nil, fmt.Errorf("replacing snapshots: %w", err)
+			return fmt.Errorf("replacing snapshots: %w", err)
 		}
 	}
 	st, err := tx.PrepareContext(ctx, `INSERT INTO snapshots (instance, labels, state) VALUES (?, ?, ?)`)
 	if err != nil {
-		return nil, fmt.Errorf("writing snapshots: %w", err)
+		return fmt.Errorf("writing snapshots: %w", err)
 	}
 	defer st.Close()
-	ids := make(map[InstanceKey]int64, len(c.Snapshots))
 	for _, s := range c.Snapshots {
 		id, err := inst.id(ctx, s.Instance)
 		if err != nil {
-			return nil, fmt.Errorf("writing snapshots: %w", err)
+			return fmt.Errorf("writing snapshots: %w", err)
 		}
 		if _, err := st.ExecContext(ctx, id, s.Labels, nonNil(s.State)); err != nil {
-			return nil, fmt.Errorf("writing snapshot of %s/%q: %w", s.Instance.SLO, s.Instance.Key, err)
+			return fmt.Errorf("writing snapshot of %s/%q: %w", s.Instance.SLO, s.Instance.Key, err)
 		}
-		ids[s.Instance] = id
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE id NOT IN (SELECT instance FROM snapshots)`); err != nil {
-		return nil, fmt.Errorf("forgetting instances: %w", err)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE id NOT IN (SELECT instance FROM snapshots)
+		AND NOT EXISTS (SELECT 1 FROM history h WHERE h.instance = instances.id)
+		AND NOT EXISTS (SELECT 1 FROM history_codes c WHERE c.instance = instances.id)`); err != nil {
+		return fmt.Errorf("forgetting instances: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE progress SET snapshot_time = ?`, c.Time); err != nil {
-		return nil, fmt.Errorf("writing progress: %w", err)
+		return fmt.Errorf("writing progress: %w", err)
 	}
-	return ids, nil
+	return nil
 }
 
 func writeCursors(ctx context.Context, tx *sql.Tx, c *Cycle) error {

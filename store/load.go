@@ -22,6 +22,9 @@ type State struct {
 	Alerts []AlertState
 	// LastCycle is the time of the last committed cycle, 0 if none.
 	LastCycle int64
+	// HistoryCursors maps an SLO to the hour before which its history is
+	// written.
+	HistoryCursors map[string]int64
 }
 
 // Load reads the whole state, as of one committed cycle.
@@ -45,6 +48,7 @@ func (db *DB) Load(ctx context.Context) (State, error) {
 		{"series cursors", loadCursors},
 		{"source cursors", loadSourceCursors},
 		{"alerts", loadAlerts},
+		{"history cursors", loadHistoryCursors},
 	} {
 		if err := step.load(ctx, tx, &s); err != nil {
 			return State{}, fmt.Errorf("store: loading %s: %w", step.what, err)

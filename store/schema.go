@@ -120,6 +120,33 @@ CREATE TABLE silences (
 	body    BLOB NOT NULL     -- the silence, JSON
 ) WITHOUT ROWID;
 `,
+	// 4: the per-minute history kept for reports and postmortem exports.
+	`
+CREATE TABLE history (
+	instance INTEGER NOT NULL REFERENCES instances (id),
+	hour     INTEGER NOT NULL, -- hours since the epoch: the minutes (60·hour, 60·hour + 60]
+	minutes  BLOB NOT NULL,    -- valid and bad events of each of its 60 minutes, encoded
+	PRIMARY KEY (instance, hour)
+) WITHOUT ROWID;
+CREATE INDEX history_by_hour ON history (hour);
+
+CREATE TABLE history_codes (
+	instance INTEGER NOT NULL REFERENCES instances (id),
+	hour     INTEGER NOT NULL,
+	code     TEXT NOT NULL,
+	class    TEXT NOT NULL,
+	rule     TEXT NOT NULL,
+	count    REAL NOT NULL,
+	PRIMARY KEY (instance, hour, code)
+) WITHOUT ROWID;
+CREATE INDEX history_codes_by_hour ON history_codes (hour);
+
+-- Per SLO, the hour before which its history is written.
+CREATE TABLE history_cursors (
+	slo  TEXT PRIMARY KEY,
+	hour INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
 }
 
 // schemaVersion is the schema version this build writes.

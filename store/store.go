@@ -77,6 +77,51 @@ func Open(path string) (*DB, error) {
 	return db, nil
 }
 
+// OpenReadOnly opens an existing state file for reading alone, beside the
+// burnwatch serve that may be writing it: it takes no lock, since WAL lets
+// readers and one writer share the file, and every write it is asked for
+// fails. The file must have this build's schema version.
+func OpenReadOnly(path string) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	db := &DB{path: abs}
+	if err := db.openReadOnly(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (db *DB) openReadOnly() error {
+	u := url.URL{Scheme: "file", OmitHost: true, Path: db.path}
+	r, err := sql.Open("sqlite", u.String()+"?"+url.Values{
+		"_busy_timeout": {fmt.Sprint(busyTimeoutMillis)},
+		"_query_only":   {"1"},
+	}.Encode())
+	if err != nil {
+		return err
+	}
+	r.SetMaxOpenConns(maxReaders)
+	r.SetMaxIdleConns(maxReaders)
+	db.r, db.w = r, r
+	var version int
+	if err := r.QueryRow(`SELECT version FROM schema_version`).Scan(&version); err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
+	switch {
+	case version > schemaVersion:
+		return fmt.Errorf("%w: the file has version %d, this burnwatch knows up to %d", ErrNewerSchema, version, schemaVersion)
+	case version < schemaVersion:
+		return fmt.Errorf("the file has schema version %d and this burnwatch reads %d: start burnwatch serve on it once to bring it up to date", version, schemaVersion)
+	}
+	return nil
+}
+
 func (db *DB) open() error {
 	// The path goes in a file: URI so that '?' or '#' in it are not taken for
 	// parameters; the parameters are the driver's (see modernc.org/sqlite).
@@ -133,7 +178,7 @@ func (db *DB) Close() error {
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
-	if db.w != nil {
+	if db.w != nil && db.w != db.r {
 		errs = append(errs, db.w.Close())
 	}
 	if db.lock != nil {

@@ -1,0 +1,104 @@
+package service
+
+import (
+	"time"
+
+	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/store"
+)
+
+// The per-minute history: every instance's valid and bad events minute by
+// minute, and its error codes hour by hour, written to the store once an
+// hour is complete, for reports and postmortem exports. The engine keeps
+// minutes exactly only for its last six hours; the history keeps them for
+// historyRetention.
+const (
+	// historySettle is how long after an hour ends, by its source's
+	// cursor, its history is written: the time a pushed batch or a late
+	// scrape has to arrive.
+	historySettle = 5 * time.Minute
+	// historyReach is how many hours back a flush can take exactly: the
+	// engine's fine ring holds six hours.
+	historyReach = 6
+	// historyExtra is how much longer than its longest SLO period the
+	// history is kept: a postmortem of last week's incident still has the
+	// whole period before it.
+	historyExtra = 8 * 24 * time.Hour
+)
+
+const hourMS = int64(time.Hour / time.Millisecond)
+
+// flushHistory adds to the pending cycle the complete hours of the
+// history of every SLO read from f, now that f has been read through
+// through (ms): the hours that end by then.
+func (s *Service) flushHistory(f *feed, through int64) {
+	next := through / hourMS // the first hour not complete
+	for _, sp := range s.router.Specs {
+		if sp.SLO.Source != f.src.Name {
+			continue
+		}
+		name := sp.SLO.Name
+		from := s.historyCursor[name]
+		if floor := next - historyReach; from < floor {
+			if from > 0 {
+				s.log.Warn("history fell behind; hours no longer held exactly were not written", "slo", name,
+					"from", time.UnixMilli(from*hourMS).UTC(), "to", time.UnixMilli(floor*hourMS).UTC())
+			}
+			from = floor
+		}
+		if from >= next {
+			continue
+		}
+		lost := 0
+		for _, in := range sp.Instances() {
+			if last := in.LastData(); last > 0 && last <= from*hourMS {
+				continue // nothing since the hours to write
+			}
+			for h := from; h < next; h++ {
+				row, ok := s.historyHour(in, h)
+				if !ok {
+					lost++
+					continue
+				}
+				if !row.Empty() {
+					s.pending.history = append(s.pending.history, row)
+				}
+			}
+		}
+		if lost > 0 {
+			s.log.Warn("history hours no longer held exactly were not written", "slo", name, "hours", lost)
+		}
+		s.historyCursor[name] = next
+		s.pending.historyCursors[name] = next
+	}
+}
+
+// historyHour is an instance's hour h as its history row.
+func (s *Service) historyHour(in *burnrate.Instance, h int64) (store.HistoryHour, bool) {
+	row := store.HistoryHour{Instance: s.keyOf(in), Hour: h}
+	first := h * store.MinutesPerHour
+	ok := in.Minutes(first, first+store.MinutesPerHour, func(k int64, c burnrate.Counts) {
+		row.Valid[k-first-1], row.Bad[k-first-1] = c.Valid, c.Bad
+	})
+	if !ok {
+		return row, false
+	}
+	for _, c := range s.router.HourCodes(in, h) {
+		row.Codes = append(row.Codes, store.HourCode{Code: c.Code, Class: c.Class, Rule: c.Rule, Count: c.Count})
+	}
+	return row, true
+}
+
+// historyRetention is how long the history is kept: the longest period
+// or window of any SLO, and historyExtra.
+func historyRetention(cfg *slo.Config) time.Duration {
+	d := time.Duration(0)
+	for _, x := range cfg.SLOs {
+		d = max(d, x.Window.Std())
+		for _, p := range x.Pairs() {
+			d = max(d, p.Long.Std())
+		}
+	}
+	return d + historyExtra
+}
