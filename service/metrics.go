@@ -47,6 +47,7 @@ type Metrics struct {
 	EventsRejected     *prometheus.CounterVec // {reason}: pushed batches refused
 	Transitions        *prometheus.CounterVec // {alert,severity,state}
 	Notifications      *prometheus.CounterVec // {receiver,reason}: what became of each notification
+	Reports            *prometheus.CounterVec // {destination,outcome}: what became of each scheduled report
 
 	SLOInstances          *prometheus.GaugeVec // {slo}
 	SLOAlertsFiring       *prometheus.GaugeVec // {slo,severity}
@@ -105,6 +106,10 @@ func NewMetrics(reg *prometheus.Registry, perInstance bool) *Metrics {
 			Name: "burnwatch_notifications_total",
 			Help: "Notifications by receiver and what became of them: sent, dead_lettered, skipped, silenced.",
 		}, []string{"receiver", "reason"}),
+		Reports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "burnwatch_reports_total",
+			Help: "Scheduled weekly reports by destination (dir: a file per format; receiver: one POST of every format) and what became of them: sent, refused, failed.",
+		}, []string{"destination", "outcome"}),
 		SLOInstances: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "burnwatch_slo_instances",
 			Help: "SLO instances (value sets of group_by) being evaluated.",
@@ -123,12 +128,20 @@ func NewMetrics(reg *prometheus.Registry, perInstance bool) *Metrics {
 	for _, r := range rejectReasons {
 		m.EventsRejected.WithLabelValues(r)
 	}
+	for _, dest := range []string{reportToDir, reportToReceiver} {
+		for _, o := range reportOutcomes {
+			if dest == reportToDir && o == reportRefused.String() {
+				continue // a directory refuses nothing; a write fails
+			}
+			m.Reports.WithLabelValues(dest, o)
+		}
+	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.EvaluationDuration, m.Evaluations, m.SourceErrors, m.SamplesRead,
 		m.BackfillProgress, m.StoreBytes, m.EventsAccepted, m.EventsRejected,
-		m.Transitions, m.Notifications, m.SLOInstances, m.SLOAlertsFiring, m.SLOBudgetRemainingMin,
+		m.Transitions, m.Notifications, m.Reports, m.SLOInstances, m.SLOAlertsFiring, m.SLOBudgetRemainingMin,
 	)
 	if perInstance {
 		m.InstanceBurnRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -179,6 +192,13 @@ func (m *Metrics) accepted(events int) {
 		return
 	}
 	m.EventsAccepted.Add(float64(events))
+}
+
+func (m *Metrics) report(destination string, o reportOutcome) {
+	if m == nil {
+		return
+	}
+	m.Reports.WithLabelValues(destination, o.String()).Inc()
 }
 
 func (m *Metrics) rejected(reason RejectReason) {

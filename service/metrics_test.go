@@ -75,6 +75,8 @@ func TestMetricsEndpointExposesEveryMetric(t *testing.T) {
 		`burnwatch_slo_instances{slo="cypher-availability"} 3`,
 		`burnwatch_slo_alerts_firing{severity="page",slo="cypher-availability"} 1`,
 		`burnwatch_slo_budget_remaining_min{slo="cypher-availability"} -0.25`,
+		`burnwatch_reports_total{destination="dir",outcome="failed"} 0`,
+		`burnwatch_reports_total{destination="receiver",outcome="failed"} 0`,
 		"go_goroutines ",
 		"process_start_time_seconds ",
 	} {

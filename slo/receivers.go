@@ -26,3 +26,18 @@ func (r *Receiver) kinds() int {
 	}
 	return n
 }
+
+// kind names the receiver's kind as the config spells it.
+func (r *Receiver) kind() string {
+	switch {
+	case r.PagerDuty != nil:
+		return "pagerduty"
+	case r.Alertmanager != nil:
+		return "alertmanager"
+	case r.Webhook != nil:
+		return "webhook"
+	case r.Console != nil:
+		return "console"
+	}
+	return "incomplete"
+}

@@ -1,16 +1,22 @@
 package slo
 
 import (
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
 )
 
-// Reports says when serve writes the weekly report, and where.
+// Reports says when serve makes the weekly report, and where it goes: a
+// file per format in Dir, and the formats in one signed POST to Receiver.
+// Either may be left out; with neither, there are no scheduled reports.
 type Reports struct {
-	// Dir is where the reports go, as burnwatch-2026-W47.html; empty
-	// turns scheduled reports off.
+	// Dir is where the reports are written, as burnwatch-2026-W47.html;
+	// empty writes none.
 	Dir string `yaml:"dir,omitempty"`
+	// Receiver names a webhook receiver of receivers that the report is
+	// also posted to, in every format; empty posts none.
+	Receiver string `yaml:"receiver,omitempty"`
 	// Schedule is a cron expression (minute hour day-of-month month
 	// day-of-week) in TimeZone; default Monday 09:00.
 	Schedule string `yaml:"schedule,omitempty"`
@@ -24,6 +30,10 @@ const (
 	DefaultReportSchedule = "0 9 * * MON"
 	DefaultReportTimeZone = "UTC"
 )
+
+// Scheduled reports whether serve makes the report on its schedule: when
+// it has somewhere to put it.
+func (r Reports) Scheduled() bool { return r.Dir != "" || r.Receiver != "" }
 
 // ReportSchedule is the parsed schedule and its time zone.
 func (r Reports) ReportSchedule() (cron.Schedule, *time.Location, error) {
@@ -62,5 +72,37 @@ func (c *Config) validateReports(d *document) {
 		default:
 			d.errorf(path{"reports", "formats", i}, "%q is not a format; valid: md, html, json, csv", f)
 		}
+	}
+	if r.Receiver != "" {
+		c.validateReportReceiver(d, r.Receiver)
+	}
+}
+
+// validateReportReceiver checks that reports.receiver names a webhook
+// receiver: the only kind that takes a report.
+func (c *Config) validateReportReceiver(d *document, name string) {
+	p := path{"reports", "receiver"}
+	var hooks []string
+	var named *Receiver
+	for _, r := range c.ReceiverConfigs {
+		if r == nil {
+			continue
+		}
+		if r.Webhook != nil {
+			hooks = append(hooks, r.Name)
+		}
+		if r.Name == name {
+			named = r
+		}
+	}
+	valid := "none: add a receiver with webhook: {url, secret_file}"
+	if len(hooks) > 0 {
+		valid = strings.Join(hooks, ", ")
+	}
+	switch {
+	case named == nil:
+		d.errorf(p, "%q names no webhook receiver; valid: %s", name, valid)
+	case named.Webhook == nil:
+		d.errorf(p, "%q is a %s receiver, and reports go only to a webhook receiver; valid: %s", name, named.kind(), valid)
 	}
 }

@@ -1,10 +1,11 @@
-// Package webhook delivers notifications as signed JSON to a URL of the
-// operator's: a ticket system, a chat bridge, anything that takes a POST.
+// Package webhook delivers notifications, and the scheduled weekly
+// report, as signed JSON to a URL of the operator's: a ticket system, a
+// chat bridge, anything that takes a POST.
 //
 // # Request
 //
-// Each notification is one POST with Content-Type application/json and
-// these headers:
+// Each notification, and each weekly report, is one POST with
+// Content-Type application/json and these headers:
 //
 //	X-Burnwatch-Signature: sha256=<hex of HMAC-SHA256(secret, body)>
 //	X-Burnwatch-Timestamp: <sent_at as Unix seconds>
@@ -45,6 +46,33 @@
 // documents each. A user-fault surge adds "instances", "surging" and
 // "fleet". Delivery is at least once: a receiver that must act once per
 // transition keys on (alert_id, state, time).
+//
+// # Weekly report
+//
+// A receiver named by the config's reports.receiver also gets the weekly
+// report when its schedule comes due (PostReport), signed the same way.
+// Its body is a ReportPayload, version "1" too, told apart from a
+// notification by its kind:
+//
+//	{
+//	  "version": "1",
+//	  "kind": "weekly-report",
+//	  "week": "2026-W47",
+//	  "from": "2026-11-16T00:00:00Z",
+//	  "to": "2026-11-23T00:00:00Z",
+//	  "sent_at": "2026-11-23T08:00:31Z",
+//	  "reports": [
+//	    {"format": "md", "content_type": "text/markdown; charset=utf-8", "body": "# Weekly error budget — 2026-W47\n..."},
+//	    {"format": "json", "content_type": "application/json", "body": {"title": "Weekly error budget — 2026-W47", "slos": [...]}}
+//	  ]
+//	}
+//
+// reports holds the report once per configured format, in the config's
+// order: the file's text as a string, except for json, whose report is
+// embedded as the JSON value it is (ReportBody.Content returns either as
+// the file's bytes). The service tries a report three times within a
+// minute and then gives up: it is not kept in the outbox. A report
+// retried may arrive twice; a receiver that must act once keys on week.
 //
 // # Responses
 //
@@ -175,14 +203,40 @@ func (r *Receiver) Format(f fmt.State, verb rune) { io.WriteString(f, r.String()
 // Notify posts the notification, signed. It returns whether a failure is
 // worth a retry: see the package's Responses.
 func (r *Receiver) Notify(ctx context.Context, n notify.Notification) (retry bool, err error) {
-	sent := r.now().UTC().Truncate(time.Second)
+	sent := r.sentAt()
 	body, err := json.Marshal(payload(n, sent))
 	if err != nil {
 		return false, fmt.Errorf("webhook %q: encoding alert %s: %w", r.name, n.AlertID, err)
 	}
+	return r.post(ctx, request{
+		body: body,
+		sent: sent,
+		noun: "notification",
+		what: "alert " + n.AlertID,
+		log:  r.log.With("receiver", r.name, "alert_id", n.AlertID, "state", n.State),
+	})
+}
+
+// sentAt is now as a body's sent_at: UTC, to the second, as the
+// timestamp header carries it.
+func (r *Receiver) sentAt() time.Time { return r.now().UTC().Truncate(time.Second) }
+
+// request is one body to post and what it is, for errors and logs.
+type request struct {
+	body []byte
+	sent time.Time    // the body's sent_at
+	noun string       // "notification" or "report": starts each log message
+	what string       // "alert 8b71…", "report 2026-W47": named in errors
+	log  *slog.Logger // with the body's identity
+}
+
+// post sends a body signed, with the receiver's headers, and reads the
+// response as every HTTP receiver does (notify.Classify). Errors and logs
+// name the host, never the URL's path, which may hold a token.
+func (r *Receiver) post(ctx context.Context, q request) (retry bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(q.body))
 	if err != nil {
 		return false, fmt.Errorf("webhook %q: %w", r.name, err)
 	}
@@ -191,24 +245,23 @@ func (r *Receiver) Notify(ctx context.Context, n notify.Notification) (retry boo
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "burnwatch")
-	req.Header.Set(SignatureHeader, r.sign(body))
-	req.Header.Set(TimestampHeader, strconv.FormatInt(sent.Unix(), 10))
-	log := r.log.With("receiver", r.name, "alert_id", n.AlertID, "state", n.State)
+	req.Header.Set(SignatureHeader, r.sign(q.body))
+	req.Header.Set(TimestampHeader, strconv.FormatInt(q.sent.Unix(), 10))
 	resp, err := r.client.Do(req)
 	if err != nil {
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
 			err = uerr.Err // without the URL, whose path may hold a token
 		}
-		log.Debug("posting notification failed", "host", r.where, "err", err)
-		return true, fmt.Errorf("webhook %q: posting alert %s to %s: %w", r.name, n.AlertID, r.where, err)
+		q.log.Debug("posting "+q.noun+" failed", "host", r.where, "err", err)
+		return true, fmt.Errorf("webhook %q: posting %s to %s: %w", r.name, q.what, r.where, err)
 	}
 	defer resp.Body.Close()
 	retry, err = classify(resp, r.now())
 	if err != nil {
-		log.Debug("notification refused", "status", resp.StatusCode, "retry", retry, "err", err)
-		return retry, fmt.Errorf("webhook %q: posting alert %s to %s: %w", r.name, n.AlertID, r.where, err)
+		q.log.Debug(q.noun+" refused", "status", resp.StatusCode, "retry", retry, "err", err)
+		return retry, fmt.Errorf("webhook %q: posting %s to %s: %w", r.name, q.what, r.where, err)
 	}
-	log.Debug("notification posted", "status", resp.StatusCode)
+	q.log.Debug(q.noun+" posted", "status", resp.StatusCode)
 	return false, nil
 }

@@ -125,19 +125,7 @@ func TestNotifyPostsTheDocumentedBodySigned(t *testing.T) {
 				t.Fatalf("Notify: retry %v, %v", retry, err)
 			}
 			got := <-reqs
-			h := got.req.Header
-			if got.req.Method != http.MethodPost || got.req.URL.Path != "/hooks/burnwatch" {
-				t.Errorf("request %s %s, want POST /hooks/burnwatch", got.req.Method, got.req.URL.Path)
-			}
-			if h.Get("Content-Type") != "application/json" || h.Get("X-Team") != "dbaas" {
-				t.Errorf("headers %v, want Content-Type application/json and X-Team dbaas", h)
-			}
-			if !webhook.Verify([]byte(secret), got.body, h.Get(webhook.SignatureHeader)) {
-				t.Errorf("%s %q does not verify the body with the trimmed secret", webhook.SignatureHeader, h.Get(webhook.SignatureHeader))
-			}
-			if ts := h.Get(webhook.TimestampHeader); ts != strconv.FormatInt(now.Unix(), 10) {
-				t.Errorf("%s %q, want %d", webhook.TimestampHeader, ts, now.Unix())
-			}
+			checkSignedPost(t, got, now)
 			var p webhook.Payload
 			if err := json.Unmarshal(got.body, &p); err != nil {
 				t.Fatal(err)
@@ -152,6 +140,26 @@ func TestNotifyPostsTheDocumentedBodySigned(t *testing.T) {
 			pretty.WriteByte('\n')
 			golden.Check(t, filepath.Join("testdata", tc.golden), pretty.Bytes())
 		})
+	}
+}
+
+// checkSignedPost checks what every POST of the tests' receiver (to
+// /hooks/burnwatch, with an X-Team header) carries: JSON, the header, a
+// signature of the body with the trimmed secret, and sent as its time.
+func checkSignedPost(t *testing.T, got captured, sent time.Time) {
+	t.Helper()
+	h := got.req.Header
+	if got.req.Method != http.MethodPost || got.req.URL.Path != "/hooks/burnwatch" {
+		t.Errorf("request %s %s, want POST /hooks/burnwatch", got.req.Method, got.req.URL.Path)
+	}
+	if h.Get("Content-Type") != "application/json" || h.Get("X-Team") != "dbaas" {
+		t.Errorf("headers %v, want Content-Type application/json and X-Team dbaas", h)
+	}
+	if !webhook.Verify([]byte(secret), got.body, h.Get(webhook.SignatureHeader)) {
+		t.Errorf("%s %q does not verify the body with the trimmed secret", webhook.SignatureHeader, h.Get(webhook.SignatureHeader))
+	}
+	if ts := h.Get(webhook.TimestampHeader); ts != strconv.FormatInt(sent.Unix(), 10) {
+		t.Errorf("%s %q, want %d", webhook.TimestampHeader, ts, sent.Unix())
 	}
 }
 
