@@ -84,6 +84,9 @@ func (s *Service) onAdd(in *burnrate.Instance, ts int64, e burnrate.Events) {
 // and commits what changed in one transaction. It is what Run does each
 // evaluation interval; tests call it with their own clock.
 func (s *Service) Cycle(ctx context.Context) error {
+	if s.o.ReadOnly {
+		return errReadOnly
+	}
 	err := s.cycle(ctx)
 	// Reports read the state, so they are written once the cycle has let
 	// go of it.

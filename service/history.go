@@ -56,7 +56,7 @@ func (s *Service) flushHistory(f *feed, through int64) {
 				continue // nothing since the hours to write
 			}
 			for h := from; h < next; h++ {
-				row, ok := s.historyHour(in, h)
+				row, ok := s.historyHour(in, s.keyOf(in), h)
 				if !ok {
 					lost++
 					continue
@@ -74,9 +74,10 @@ func (s *Service) flushHistory(f *feed, through int64) {
 	}
 }
 
-// historyHour is an instance's hour h as its history row.
-func (s *Service) historyHour(in *burnrate.Instance, h int64) (store.HistoryHour, bool) {
-	row := store.HistoryHour{Instance: s.keyOf(in), Hour: h}
+// historyHour is an instance's hour h as its history row, false when the
+// engine no longer holds its minutes exactly.
+func (s *Service) historyHour(in *burnrate.Instance, key store.InstanceKey, h int64) (store.HistoryHour, bool) {
+	row := store.HistoryHour{Instance: key, Hour: h}
 	first := h * store.MinutesPerHour
 	ok := in.Minutes(first, first+store.MinutesPerHour, func(k int64, c burnrate.Counts) {
 		row.Valid[k-first-1], row.Bad[k-first-1] = c.Valid, c.Bad

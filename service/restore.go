@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"text/template"
 	"time"
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/notify"
 	"github.com/burnwatch/burnwatch/playbooks"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/source"
@@ -155,9 +157,13 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 		}
 	}
 
-	receivers, dashboard, err := s.buildReceivers(cfg)
-	if err != nil {
-		return err
+	var receivers map[string]notify.Receiver
+	var dashboard *template.Template
+	if !s.o.ReadOnly {
+		// A reader sends nothing, and need not read the receivers' secrets.
+		if receivers, dashboard, err = s.buildReceivers(cfg); err != nil {
+			return err
+		}
 	}
 	silences, err := s.loadSilences(ctx, cfg)
 	if err != nil {

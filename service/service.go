@@ -55,6 +55,11 @@ type Options struct {
 	// Receivers are receivers beyond the config's, by name, for routes to
 	// name: a program embedding the service, or a test, brings its own.
 	Receivers map[string]notify.Receiver
+	// ReadOnly opens the store for reading beside the serve that may be
+	// writing it, for reports and exports from the command line: the
+	// state is restored, nothing is read from sources, evaluated, sent or
+	// written.
+	ReadOnly bool
 }
 
 // Timing of the loop, each with why.
@@ -162,7 +167,11 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if o.StoragePath == "" {
 		o.StoragePath = "data"
 	}
-	db, err := store.Open(filepath.Join(o.StoragePath, "burnwatch.db"))
+	open := store.Open
+	if o.ReadOnly {
+		open = store.OpenReadOnly
+	}
+	db, err := open(filepath.Join(o.StoragePath, "burnwatch.db"))
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +200,9 @@ func loadConfig(path string) (*slo.Config, error) {
 	return slo.Load(path)
 }
 
+// errReadOnly refuses what a read-only service cannot do.
+var errReadOnly = errors.New("the service was opened read-only")
+
 // Close closes the store. Run closes it itself when it returns.
 func (s *Service) Close() error { return s.db.Close() }
 
@@ -198,6 +210,9 @@ func (s *Service) Close() error { return s.db.Close() }
 // last snapshot and closes the store.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.db.Close()
+	if s.o.ReadOnly {
+		return errReadOnly
+	}
 	sending, stopSending := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
@@ -271,6 +286,7 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.silenceRoutes(mux)
 	s.reportRoute(mux)
+	s.exportRoute(mux)
 	mux.Handle("/", Handler(HandlerOptions{
 		View:        s,
 		Batches:     s.db,

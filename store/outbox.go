@@ -201,3 +201,48 @@ func (db *DB) Tidy(ctx context.Context, before int64) error {
 	}
 	return nil
 }
+
+// NotificationRecord is an outbox entry as a postmortem's timeline reads it.
+type NotificationRecord struct {
+	Receiver, State, LastError string
+	Attempts                   int
+	Firing                     bool
+	Created, Done              int64 // ms; Done is 0 while pending
+	Payload                    []byte
+}
+
+// At is when the notification last changed: when it left the queue, or
+// when it was queued while it is still pending.
+func (n NotificationRecord) At() int64 {
+	if n.Done > 0 {
+		return n.Done
+	}
+	return n.Created
+}
+
+// Notifications calls fn for every notification whose At falls in
+// [from, to), in At order, reading as it goes. Tidy drops finished
+// notifications after a while, so an old window may have none.
+func (db *DB) Notifications(ctx context.Context, from, to int64, fn func(NotificationRecord) error) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT receiver, state, last_error, attempts, firing, created, done, payload,
+		CASE WHEN done > 0 THEN done ELSE created END AS at
+		FROM outbox WHERE at >= ? AND at < ? ORDER BY at, id`, from, to)
+	if err != nil {
+		return fmt.Errorf("store: reading notifications: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n NotificationRecord
+		var at int64
+		if err := rows.Scan(&n.Receiver, &n.State, &n.LastError, &n.Attempts, &n.Firing, &n.Created, &n.Done, &n.Payload, &at); err != nil {
+			return fmt.Errorf("store: reading notifications: %w", err)
+		}
+		if err := fn(n); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: reading notifications: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package service
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/burnwatch/burnwatch/report"
+)
+
+// ParseExportQuery reads an export's query from URL parameters: from and to
+// (RFC 3339), margin (a duration such as 30m; default 1h), slo, match
+// (label=value, repeated) and all (true to export every matching instance).
+func ParseExportQuery(v url.Values) (ExportQuery, error) {
+	q := ExportQuery{SLO: v.Get("slo"), Margin: DefaultExportMargin}
+	var err error
+	if q.From, err = parseExportTime("from", v.Get("from")); err != nil {
+		return q, err
+	}
+	if q.To, err = parseExportTime("to", v.Get("to")); err != nil {
+		return q, err
+	}
+	if m := v.Get("margin"); m != "" {
+		d, err := model.ParseDuration(m)
+		if err != nil {
+			return q, fmt.Errorf("margin %q: want a duration such as 30m or 2h", m)
+		}
+		q.Margin = time.Duration(d)
+	}
+	if q.Match, err = ParseMatch(v["match"]); err != nil {
+		return q, err
+	}
+	if a := v.Get("all"); a != "" {
+		if q.All, err = strconv.ParseBool(a); err != nil {
+			return q, fmt.Errorf("all %q: want true or false", a)
+		}
+	}
+	if !q.To.After(q.From) {
+		return q, fmt.Errorf("to %s is not after from %s", v.Get("to"), v.Get("from"))
+	}
+	return q, nil
+}
+
+func parseExportTime(name, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, fmt.Errorf("%s is missing: want a time such as 2026-11-05T02:00:00Z", name)
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q: want RFC 3339, such as 2026-11-05T02:00:00Z", name, s)
+	}
+	return t, nil
+}
+
+// exportRoute serves GET /api/v1/export?from=…&to=…[&margin=][&slo=]
+// [&match=label=value…][&all=true][&format=json|csv|md][&table=minutes|timeline]:
+// the postmortem export, streamed as it is computed. For csv, table chooses
+// the minutes (the default) or the timeline.
+func (s *Service) exportRoute(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/export", func(w http.ResponseWriter, r *http.Request) {
+		v := r.URL.Query()
+		q, err := ParseExportQuery(v)
+		if err != nil {
+			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+			return
+		}
+		format := v.Get("format")
+		if format == "" {
+			format = "json"
+		}
+		var ew report.ExportWriter
+		switch table := v.Get("table"); {
+		case format == "csv" && table == "timeline":
+			ew, err = report.NewExportWriter(format, io.Discard, w)
+		case table == "" || table == "minutes":
+			ew, err = report.NewExportWriter(format, w, nil)
+		default:
+			err = fmt.Errorf("table %q: valid: minutes, timeline (for csv)", table)
+		}
+		if err != nil {
+			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+			return
+		}
+		if _, err := s.exportSLOs(q.SLO); err != nil {
+			writeJSONBody(w, http.StatusNotFound, map[string]any{"error": err.Error()})
+			return
+		}
+		w.Header().Set("Content-Type", report.ExportContentType(format))
+		if err := s.Export(r.Context(), q, ew); err != nil {
+			// The status is gone with the first byte: the body ends short.
+			s.log.Error("export failed", "err", err, "from", q.From, "to", q.To)
+		}
+	})
+}
