@@ -31,47 +31,52 @@ const hourMS = int64(time.Hour / time.Millisecond)
 
 // flushHistory adds to the pending cycle the complete hours of the
 // history of every SLO read from f, now that f has been read through
-// through (ms): the hours that end by then.
+// through (ms).
 func (s *Service) flushHistory(f *feed, through int64) {
-	next := through / hourMS // the first hour not complete
 	for _, sp := range s.router.Specs {
-		if sp.SLO.Source != f.src.Name {
-			continue
+		if sp.SLO.Source == f.src.Name {
+			s.flushSLOHistory(sp, through)
 		}
-		name := sp.SLO.Name
-		from := s.historyCursor[name]
-		if floor := next - historyReach; from < floor {
-			if from > 0 {
-				s.log.Warn("history fell behind; hours no longer held exactly were not written", "slo", name,
-					"from", time.UnixMilli(from*hourMS).UTC(), "to", time.UnixMilli(floor*hourMS).UTC())
-			}
-			from = floor
-		}
-		if from >= next {
-			continue
-		}
-		lost := 0
-		for _, in := range sp.Instances() {
-			if last := in.LastData(); last > 0 && last <= from*hourMS {
-				continue // nothing since the hours to write
-			}
-			for h := from; h < next; h++ {
-				row, ok := s.historyHour(in, s.keyOf(in), h)
-				if !ok {
-					lost++
-					continue
-				}
-				if !row.Empty() {
-					s.pending.history = append(s.pending.history, row)
-				}
-			}
-		}
-		if lost > 0 {
-			s.log.Warn("history hours no longer held exactly were not written", "slo", name, "hours", lost)
-		}
-		s.historyCursor[name] = next
-		s.pending.historyCursors[name] = next
 	}
+}
+
+// flushSLOHistory adds to the pending cycle the hours of an SLO's history
+// that are complete by through (ms) and not yet written.
+func (s *Service) flushSLOHistory(sp *burnrate.Spec, through int64) {
+	next := through / hourMS // the first hour not complete
+	name := sp.SLO.Name
+	from := s.historyCursor[name]
+	if floor := next - historyReach; from < floor {
+		if from > 0 {
+			s.log.Warn("history fell behind; hours no longer held exactly were not written", "slo", name,
+				"from", time.UnixMilli(from*hourMS).UTC(), "to", time.UnixMilli(floor*hourMS).UTC())
+		}
+		from = floor
+	}
+	if from >= next {
+		return
+	}
+	lost := 0
+	for _, in := range sp.Instances() {
+		if last := in.LastData(); last > 0 && last <= from*hourMS {
+			continue // nothing since the hours to write
+		}
+		for h := from; h < next; h++ {
+			row, ok := s.historyHour(in, s.keyOf(in), h)
+			if !ok {
+				lost++
+				continue
+			}
+			if !row.Empty() {
+				s.pending.history = append(s.pending.history, row)
+			}
+		}
+	}
+	if lost > 0 {
+		s.log.Warn("history hours no longer held exactly were not written", "slo", name, "hours", lost)
+	}
+	s.historyCursor[name] = next
+	s.pending.historyCursors[name] = next
 }
 
 // historyHour is an instance's hour h as its history row, false when the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -257,22 +258,23 @@ func (s *Service) weekAlerts(ctx context.Context, from, to time.Time) (map[strin
 }
 
 // reportRoute serves GET /api/v1/report?week=2026-W47&format=md|html|json|csv:
-// the weekly report of that ISO week (default: the last complete one).
+// the weekly report of that ISO week (default: the last complete one), or
+// with from and to (RFC 3339) of that span.
 func (s *Service) reportRoute(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/report", func(w http.ResponseWriter, r *http.Request) {
-		from, err := weekStart(r.URL.Query().Get("week"), s.now())
+		from, to, err := reportSpan(r.URL.Query(), s.now())
 		if err != nil {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
 			return
 		}
-		rep, err := s.Report(r.Context(), from, from.Add(7*24*time.Hour))
+		rep, err := s.Report(r.Context(), from, to)
 		if err != nil {
 			s.log.Error("making a report", "err", err)
 			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the report could not be made"})
 			return
 		}
 		f := r.URL.Query().Get("format")
-		write, ctype, ok := reportWriter(f)
+		write, ctype, ok := ReportWriter(f)
 		if !ok {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": fmt.Sprintf("format %q: valid: md, html, json, csv", f)})
 			return
@@ -284,9 +286,28 @@ func (s *Service) reportRoute(mux *http.ServeMux) {
 	})
 }
 
-// weekStart reads an ISO week such as 2026-W47 as its Monday 00:00 UTC;
+// reportSpan is the span a report is asked for: from and to (RFC 3339),
+// or an ISO week (default: the last complete one).
+func reportSpan(v url.Values, now time.Time) (from, to time.Time, err error) {
+	if v.Get("from") == "" && v.Get("to") == "" {
+		from, err = WeekStart(v.Get("week"), now)
+		return from, from.Add(7 * 24 * time.Hour), err
+	}
+	if from, err = parseExportTime("from", v.Get("from")); err != nil {
+		return from, to, err
+	}
+	if to, err = parseExportTime("to", v.Get("to")); err != nil {
+		return from, to, err
+	}
+	if !to.After(from) {
+		return from, to, fmt.Errorf("to %s is not after from %s", v.Get("to"), v.Get("from"))
+	}
+	return from, to, nil
+}
+
+// WeekStart reads an ISO week such as 2026-W47 as its Monday 00:00 UTC;
 // empty means the last complete week before now.
-func weekStart(week string, now time.Time) (time.Time, error) {
+func WeekStart(week string, now time.Time) (time.Time, error) {
 	if week == "" {
 		now = now.UTC()
 		monday := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
@@ -305,7 +326,7 @@ func weekStart(week string, now time.Time) (time.Time, error) {
 
 // reportTitle names a report: its ISO week, or its span.
 func reportTitle(from, to time.Time) string {
-	if wk, _ := weekStart(fmt.Sprintf("%d-W%02d", isoYear(from), isoWeek(from)), from); wk.Equal(from) && to.Sub(from) == 7*24*time.Hour {
+	if wk, _ := WeekStart(fmt.Sprintf("%d-W%02d", isoYear(from), isoWeek(from)), from); wk.Equal(from) && to.Sub(from) == 7*24*time.Hour {
 		return fmt.Sprintf("Weekly error budget — %d-W%02d", isoYear(from), isoWeek(from))
 	}
 	return fmt.Sprintf("Error budget — %s to %s", from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))

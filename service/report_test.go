@@ -23,7 +23,7 @@ import (
 func TestReportNumbers(t *testing.T) {
 	ts := newTestService(t, t.TempDir(), eventsConfig)
 	defer ts.Close()
-	from, err := weekStart("2026-W45", time.Time{})
+	from, err := WeekStart("2026-W45", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

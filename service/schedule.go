@@ -86,7 +86,7 @@ func (s *Service) scheduledReports(ctx context.Context) {
 		return
 	}
 	s.nextReport = sched.Next(now.In(loc))
-	from, _ := weekStart("", now)
+	from, _ := WeekStart("", now)
 	to := from.Add(7 * 24 * time.Hour)
 	rep, err := s.Report(ctx, from, to)
 	if err != nil {
@@ -113,7 +113,7 @@ func (s *Service) scheduledReports(ctx context.Context) {
 
 // renderReport is the report in one format, in memory.
 func renderReport(format string, rep report.Report) (webhook.Rendering, error) {
-	write, ctype, ok := reportWriter(format)
+	write, ctype, ok := ReportWriter(format)
 	if !ok {
 		return webhook.Rendering{}, fmt.Errorf("format %q", format)
 	}
@@ -212,8 +212,8 @@ func postReport(ctx context.Context, p reportPoster, rep webhook.WeeklyReport, l
 	}
 }
 
-// reportWriter returns a format's writer and content type.
-func reportWriter(format string) (func(io.Writer, report.Report) error, string, bool) {
+// ReportWriter returns a format's writer and content type.
+func ReportWriter(format string) (func(io.Writer, report.Report) error, string, bool) {
 	switch format {
 	case "", "json":
 		return report.WriteJSON, "application/json", true

@@ -25,7 +25,8 @@ commands:
   check      validate a config
   classify   classify error codes read from standard input
   playbooks  lint: check that every playbook the config names exists and parses
-  report     the weekly error-budget report, from a running serve
+  report     the weekly error-budget report, from serve's state
+  export     the postmortem data of an incident, from serve's state
   version    print the version
 
 Run 'burnwatch <command> --help' for a command's flags.
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = classifyCmd(args[1:], stdin, stdout, stderr)
 	case "playbooks":
 		err = playbooksCmd(args[1:], stdout, stderr)
+	case "export":
+		err = exportCmd(ctx, args[1:], stdout, stderr)
 	case "report":
 		err = reportCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version":

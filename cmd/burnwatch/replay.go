@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/service"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/source"
 )
@@ -27,6 +29,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	to := fs.String("to", "", "with --prometheus: the end of the history, RFC 3339 (default: now)")
 	format := fs.String("format", "", "the file's format, openmetrics or prometheus (default: prometheus for .prom and .txt, else openmetrics)")
 	output := fs.String("output", "json", "json: one JSON line per transition; text: one readable line per transition")
+	storage := fs.String("storage.path", "", "also keep what the replay counted in a burnwatch state directory (empty or older than the recording), for report and export")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -75,9 +78,33 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
-	router := ingest.NewRouter(cfg, classifier)
+	emit := func(t burnrate.Transition) error { return write(out, t) }
 	start := time.Now()
-	st, err := router.Replay(ctx, samples, func(t burnrate.Transition) error { return write(out, t) })
+	if *storage != "" {
+		// The same replay, through the service, into its state.
+		svc, err := service.New(ctx, service.Options{
+			ConfigPath:  *config,
+			StoragePath: *storage,
+			Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		})
+		if err != nil {
+			return err
+		}
+		st, err := svc.Import(ctx, samples, emit)
+		if ferr := out.Flush(); err == nil {
+			err = ferr
+		}
+		if cerr := svc.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		svc.WriteSummary(stderr, st, time.Since(start))
+		return nil
+	}
+	router := ingest.NewRouter(cfg, classifier)
+	st, err := router.Replay(ctx, samples, emit)
 	if ferr := out.Flush(); err == nil {
 		err = ferr
 	}

@@ -2,72 +2,88 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/burnwatch/burnwatch/service"
 )
 
-// reportCmd fetches the weekly report from a running burnwatch serve,
-// which holds the history: the store is its own while it runs.
+// reportCmd writes the error-budget report of a week (or any span) from
+// the state a serve keeps: read from its storage directory, or asked of
+// the running serve with --server.
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
-	server := fs.String("server", "http://127.0.0.1:9099", "the burnwatch serve to ask")
+	config := fs.String("config", "", "the config file serve runs with (default: the embedded default config)")
+	storage := fs.String("storage.path", "./data", "the directory of burnwatch serve's state, read beside a running serve")
+	server := fs.String("server", "", "ask a running burnwatch serve at this URL instead, such as http://127.0.0.1:9099")
 	week := fs.String("week", "", "the ISO week, such as 2026-W47 (default: the last complete week)")
+	from := fs.String("from", "", "the start of another span instead of a week (RFC 3339 or a date, UTC)")
+	to := fs.String("to", "", "the end of that span")
 	format := fs.String("format", "md", "md, html, json or csv")
 	out := fs.String("out", "", "a directory to write the report to, as burnwatch-WEEK.FORMAT (default: standard output)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	switch *format {
-	case "md", "html", "json", "csv":
-	default:
+	if _, _, ok := service.ReportWriter(*format); !ok {
 		return usageError{fmt.Errorf("unknown --format %q; valid: md, html, json, csv", *format)}
 	}
 	q := url.Values{"format": {*format}}
-	if *week != "" {
-		q.Set("week", *week)
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(*server, "/")+"/api/v1/report?"+q.Encode(), nil)
-	if err != nil {
-		return usageError{err}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("asking %s for the report: %w", *server, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("%s answered %s: %s", *server, resp.Status, strings.TrimSpace(string(b)))
-	}
-	w := stdout
-	if *out != "" {
-		name := "burnwatch-" + *week
-		if *week == "" {
-			name = "burnwatch-last-week"
+	var start, end time.Time
+	name := "burnwatch-" + *week
+	switch {
+	case *from != "" || *to != "":
+		if *week != "" || *from == "" || *to == "" {
+			return usageError{fmt.Errorf("give --week, or both --from and --to")}
 		}
-		path := filepath.Join(*out, name+"."+*format)
-		if err := os.MkdirAll(*out, 0o755); err != nil {
+		var err error
+		if start, err = parseTime("from", *from); err != nil {
 			return err
 		}
-		f, err := os.Create(path)
+		if end, err = parseTime("to", *to); err != nil {
+			return err
+		}
+		if !end.After(start) {
+			return usageError{fmt.Errorf("--to %s is not after --from %s", *to, *from)}
+		}
+		q.Set("from", start.UTC().Format(time.RFC3339))
+		q.Set("to", end.UTC().Format(time.RFC3339))
+		name = "burnwatch-" + start.UTC().Format("20060102T1504Z") + "-" + end.UTC().Format("20060102T1504Z")
+	default:
+		wk, err := service.WeekStart(*week, time.Now())
 		if err != nil {
+			return usageError{err}
+		}
+		start, end = wk, wk.Add(7*24*time.Hour)
+		y, n := start.ISOWeek()
+		name = fmt.Sprintf("burnwatch-%d-W%02d", y, n)
+		q.Set("week", fmt.Sprintf("%d-W%02d", y, n))
+	}
+	w, done, err := outFile(*out, name+"."+*format, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if *server != "" {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		if err := fetch(ctx, *server, "/api/v1/report", q, w); err != nil {
 			return err
 		}
-		defer f.Close()
-		w = f
-		defer fmt.Fprintln(stderr, "wrote", path)
+		return done()
 	}
-	if _, err := io.Copy(w, resp.Body); err != nil {
-		return errors.Join(errors.New("reading the report"), err)
+	svc, err := openHistory(ctx, *config, *storage, stderr)
+	if err != nil {
+		return err
 	}
-	return nil
+	defer svc.Close()
+	rep, err := svc.Report(ctx, start, end)
+	if err != nil {
+		return err
+	}
+	write, _, _ := service.ReportWriter(*format)
+	if err := write(w, rep); err != nil {
+		return err
+	}
+	return done()
 }
