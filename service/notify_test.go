@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +176,19 @@ func TestFiringAlertsAreRepostedUntilResolved(t *testing.T) {
 	last := am.got[len(am.got)-1]
 	if last.Severity == "page" && last.Firing() {
 		t.Errorf("a resolved page was posted again as firing")
+	}
+}
+
+// TestWrappedRetryAfterIsHonoured: a receiver's 429 comes wrapped in what
+// it was doing; its Retry-After still sets the next attempt.
+func TestWrappedRetryAfterIsHonoured(t *testing.T) {
+	pager := &fakePager{answers: []error{fmt.Errorf("posting the event: %w", retryAfter{time.Hour})}}
+	ts := newPagedService(t, pager)
+	defer ts.Close()
+	outage(ts)
+	// The first trigger, the page's, waits an hour (and its resolve after
+	// it); the ticket's goes.
+	if got, want := pager.states(), "ticket firing"; got != want {
+		t.Errorf("delivered %q within the hour, want %q: the page's trigger waits out its Retry-After", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -142,7 +143,7 @@ func (s *Service) attempt(ctx context.Context, rcv notify.Receiver, e *store.Out
 		return int(notify.Sent)
 	case retry:
 		wait := backoff(e.Attempts)
-		if ra, ok := err.(notify.RetryAfter); ok && ra.RetryAfter() > 0 {
+		if ra, ok := errors.AsType[notify.RetryAfter](err); ok && ra.RetryAfter() > 0 {
 			wait = ra.RetryAfter()
 		}
 		e.NextAttempt, e.LastError = now+wait.Milliseconds(), err.Error()
