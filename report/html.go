@@ -38,6 +38,7 @@ func WriteHTML(w io.Writer, r Report) error {
 // htmlView is the report with every figure formatted and every chart drawn.
 type htmlView struct {
 	Title, From, To, Generated string
+	Span                       spanWords
 	Fleet                      Fleet
 	SLOs                       []htmlSLO
 	Rows                       []htmlInstance // the fleet table
@@ -69,7 +70,7 @@ type htmlAlert struct{ Alert, Severity, Labels, Fired, For, Acknowledged string 
 func newHTMLView(r Report) htmlView {
 	v := htmlView{
 		Title: r.Title, From: fmtTime(r.From), To: fmtTime(r.To), Generated: fmtTime(r.Generated),
-		Fleet: r.Fleet,
+		Fleet: r.Fleet, Span: r.words(),
 	}
 	if v.Title == "" {
 		v.Title = "Error-budget report"

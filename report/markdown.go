@@ -20,7 +20,8 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		title = "Error-budget report"
 	}
 	m.f("# %s\n\n", md(title))
-	m.f("Week %s – %s · generated %s\n\n", fmtTime(r.From), fmtTime(r.To), fmtTime(r.Generated))
+	sw := r.words()
+	m.f("%s %s – %s · generated %s\n\n", sw.Meta, fmtTime(r.From), fmtTime(r.To), fmtTime(r.Generated))
 
 	m.f("## Fleet\n\n")
 	m.f("- SLOs meeting their objective: **%d of %d**\n", r.Fleet.SLOsMet, r.Fleet.SLOs)
@@ -32,10 +33,10 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		for n, a := range r.Fleet.AtRisk {
 			names[n] = md(a)
 		}
-		m.f("- At risk (budget runs out before the period ends at this week's rate): **%s**\n\n", strings.Join(names, ", "))
+		m.f("- At risk (budget runs out before the period ends at %s): **%s**\n\n", sw.Rate, strings.Join(names, ", "))
 	}
 	if len(r.SLOs) > 0 {
-		m.f("| SLO | Objective | SLI week | SLI period | Budget left | Burned this week | vs last week | Status |\n")
+		m.f("| SLO | Objective | SLI %s | SLI period | Budget left | Burned %s | vs %s | Status |\n", sw.Unit, sw.This, sw.Last)
 		m.f("|---|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, s := range r.SLOs {
 			m.f("| %s | %s | %s | %s | %s | %s | %s | %s |\n", md(s.Name), fmtObjective(s.Objective),
@@ -46,7 +47,7 @@ func WriteMarkdown(w io.Writer, r Report) error {
 	}
 
 	for _, s := range r.SLOs {
-		writeMarkdownSLO(m, s)
+		writeMarkdownSLO(m, s, sw)
 	}
 	if err := b.Flush(); err != nil {
 		return fmt.Errorf("writing Markdown report: %w", err)
@@ -54,16 +55,16 @@ func WriteMarkdown(w io.Writer, r Report) error {
 	return nil
 }
 
-func writeMarkdownSLO(m mdWriter, s SLO) {
+func writeMarkdownSLO(m mdWriter, s SLO, sw spanWords) {
 	m.f("## %s\n\n", md(s.Name))
 	if s.Description != "" {
 		m.f("%s\n\n", md(s.Description))
 	}
-	m.f("Objective **%s** over %s. SLI **%s** this week, %s over the period (%s).\n\n",
-		fmtObjective(s.Objective), md(s.Window), fmtSLI(s.SLIWeek), fmtSLI(s.SLIPeriod), status(s.SLIWeek, s.Objective))
+	m.f("Objective **%s** over %s. SLI **%s** %s, %s over the period (%s).\n\n",
+		fmtObjective(s.Objective), md(s.Window), fmtSLI(s.SLIWeek), sw.This, fmtSLI(s.SLIPeriod), status(s.SLIWeek, s.Objective))
 	m.f("- Budget left: **%s** of the period's budget\n", fmtBudget(s.BudgetRemaining))
-	m.f("- Burned this week: **%s** (%s of full outage); last week %s (%s)\n",
-		fmtBudget(s.BurnedWeek), fmtMinutes(s.BurnedMinutes), fmtBudget(s.BurnedPrevWeek), fmtDelta(s.BurnedWeek, s.BurnedPrevWeek))
+	m.f("- Burned %s: **%s** (%s of full outage); %s %s (%s)\n", sw.This,
+		fmtBudget(s.BurnedWeek), fmtMinutes(s.BurnedMinutes), sw.Last, fmtBudget(s.BurnedPrevWeek), fmtDelta(s.BurnedWeek, s.BurnedPrevWeek))
 	if s.ExcludedMinutes > 0 {
 		m.f("- Excluded by maintenance windows: %s\n", fmtMinutes(s.ExcludedMinutes))
 	}
@@ -71,7 +72,7 @@ func writeMarkdownSLO(m mdWriter, s SLO) {
 
 	if len(s.Instances) > 0 {
 		m.f("### Instances that burned most\n\n")
-		m.f("| Instance | SLI week | Budget left | Burned this week | User faults | Daily burn |\n")
+		m.f("| Instance | SLI %s | Budget left | Burned %s | User faults | Daily burn |\n", sw.Unit, sw.This)
 		m.f("|---|---:|---:|---:|---:|---|\n")
 		for _, i := range s.Instances {
 			m.f("| %s | %s | %s | %s | %s | %s |\n", md(fmtLabels(i.Labels)), fmtSLI(i.weekSLI()),
@@ -88,7 +89,7 @@ func writeMarkdownSLO(m mdWriter, s SLO) {
 	}
 	m.f("### Alerts\n\n")
 	if len(s.Alerts) == 0 {
-		m.f("No alert fired this week.\n\n")
+		m.f("No alert fired %s.\n\n", sw.This)
 	} else {
 		m.f("| Alert | Severity | Instance | Fired | For | Acknowledged |\n|---|---|---|---|---|---|\n")
 		for _, a := range s.Alerts {

@@ -7,6 +7,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -93,6 +94,28 @@ type Alert struct {
 	Labels          map[string]string
 	Fired, Resolved time.Time // Resolved is zero while still firing
 	Acknowledged    *bool     // nil when the pager does not say
+}
+
+// spanWords name the report's span in its prose: a week is "this week"
+// and "last week"; another span is named by its length, "these 2 days"
+// and "the 2 days before".
+type spanWords struct {
+	Meta       string // the line under the title: "Week" or "From"
+	Unit       string // "week", "2 days"
+	This, Last string // "this week", "last week"
+	Rate       string // "this week's rate"
+}
+
+func (r Report) words() spanWords {
+	d := r.To.Sub(r.From)
+	if d == 7*24*time.Hour || d <= 0 {
+		return spanWords{Meta: "Week", Unit: "week", This: "this week", Last: "last week", Rate: "this week's rate"}
+	}
+	unit := fmt.Sprintf("%g hours", d.Hours())
+	if d%(24*time.Hour) == 0 {
+		unit = fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	}
+	return spanWords{Meta: "From", Unit: unit, This: "these " + unit, Last: "the " + unit + " before", Rate: "the rate of these " + unit}
 }
 
 // weekSLI is the instance's SLI this week, NaN when it had no data: the one
