@@ -196,7 +196,7 @@ func (s *Service) readRange(ctx context.Context, f *feed, now int64) error {
 //
 // The history is history: its transitions go to the log, not to the
 // pagers; once it is read, the alerts that still fire are paged. Its
-// increments are kept by snapshots every few chunks and at the end, not
+// increments are kept by a snapshot after each chunk, not
 // journalled minute by minute, and each snapshot commits the cursor with
 // them, so a restart resumes from the last.
 func (s *Service) backfill(ctx context.Context, f *feed, from, to int64) error {
@@ -211,7 +211,7 @@ func (s *Service) backfill(ctx context.Context, f *feed, from, to int64) error {
 	defer func() { s.router.OnAdd, s.router.Baseline, s.router.Progress = s.onAdd, false, nil }()
 	latest := map[string]burnrate.Transition{}
 	chunk := backfillChunk.Milliseconds()
-	for a, i := from, 1; a < to; a, i = a+chunk, i+1 {
+	for a := from; a < to; a += chunk {
 		b := min(a+chunk, to)
 		// The history of each hour is taken as the replay passes it,
 		// while the engine still holds its minutes.
@@ -238,10 +238,8 @@ func (s *Service) backfill(ctx context.Context, f *feed, from, to int64) error {
 		done := float64(b-from) / float64(to-from)
 		s.metrics.BackfillProgress.WithLabelValues(f.src.Name).Set(done)
 		s.log.Info("backfill progress", "source", f.src.Name, "through", time.UnixMilli(b).UTC(), "done", fmt.Sprintf("%.0f%%", 100*done), "samples", st.Samples)
-		if b == to || i%backfillSnapshotEvery == 0 || len(s.pending.history) > 0 {
-			if err := s.commit(ctx, b, true); err != nil {
-				return err
-			}
+		if err := s.commit(ctx, b, true); err != nil {
+			return err
 		}
 	}
 	f.backfilling = false

@@ -77,11 +77,11 @@ const (
 	// would be counted short, and never again.
 	datadogDelay = 3 * time.Minute
 	// backfillChunk is the span of history replayed at a time while
-	// backfilling, and backfillSnapshotEvery how many chunks pass between
-	// the snapshots that commit it: a restart resumes from the last, and
-	// a day of history costs one snapshot, not a journal row a minute.
-	backfillChunk         = 6 * time.Hour
-	backfillSnapshotEvery = 4
+	// backfilling; each chunk is committed with a snapshot, not a journal
+	// row a minute, and with its hours of per-minute history, so that a
+	// restart resumes from the last and the history waiting to be written
+	// never exceeds six hours of the fleet.
+	backfillChunk = 6 * time.Hour
 	// transitionRetention is how long the transition log is kept: a year
 	// of reports and postmortems.
 	transitionRetention = 400 * 24 * time.Hour
