@@ -48,10 +48,16 @@ func NewReplica(sp *Spec) *Replica {
 	return &Replica{sp: sp, store: NewStore(sp.Layout)}
 }
 
-// Add counts events in minute bucket k. Every minute is added, quiet ones
-// too, so that the newest minute is where the live instance's is while
-// its samples keep coming.
-func (r *Replica) Add(k int64, c Counts) { r.store.Add(k, c) }
+// Add counts events in minute bucket k. Quiet minutes before the first
+// events are not history: the live instance's began with its first
+// events. After that every minute is added, quiet ones too, so that the
+// newest minute is where the live instance's is while samples keep coming.
+func (r *Replica) Add(k int64, c Counts) {
+	if r.store.head == 0 && c == (Counts{}) {
+		return
+	}
+	r.store.Add(k, c)
+}
 
 // Sum returns the events of the window w ending with minute k.
 func (r *Replica) Sum(k int64, w time.Duration) Counts {

@@ -211,6 +211,11 @@ func (db *DB) commit(ctx context.Context, c *Cycle) (seqs []int64, ids map[Insta
 	}
 	inst := &instanceIDs{tx: tx, known: db.ids, created: make(map[InstanceKey]int64)}
 	defer inst.close()
+	// The history first: a snapshot forgets the instances left with
+	// neither a snapshot nor a history, and this cycle's history counts.
+	if err := writeHistory(ctx, tx, inst, c); err != nil {
+		return nil, nil, err
+	}
 	if len(c.Snapshots) > 0 {
 		if err := writeSnapshots(ctx, tx, inst, c); err != nil {
 			return nil, nil, err
@@ -220,9 +225,6 @@ func (db *DB) commit(ctx context.Context, c *Cycle) (seqs []int64, ids map[Insta
 			return nil, nil, err
 		}
 		ids = inst.created
-	}
-	if err := writeHistory(ctx, tx, inst, c); err != nil {
-		return nil, nil, err
 	}
 	if len(c.Snapshots) > 0 {
 		// The instances left are those with a snapshot or a history.
