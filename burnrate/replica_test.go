@@ -223,13 +223,13 @@ func TestReplicaEqualsTheLiveInstance(t *testing.T) {
 		}
 	})
 
-	t.Run("a replica fed quiet minutes before the instance's first counts them as history", func(t *testing.T) {
+	t.Run("a replica fed quiet minutes before the instance's first events still matches it", func(t *testing.T) {
 		// An export starts its replica before the incident by the longest
 		// window and feeds the hours without a row as quiet ones; for an
 		// instance younger than that, the replica's first minute is then
 		// earlier than the instance's, and a far edge before the
 		// instance's first minute, which the instance counts as exactly
-		// nothing, the replica interpolates.
+		// nothing, the replica must count as nothing too.
 		r := NewReplica(sp)
 		for k := first - 60; k <= last; k++ {
 			r.Add(k, minutes[k])
