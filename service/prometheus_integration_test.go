@@ -2,7 +2,9 @@ package service
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +22,7 @@ import (
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/internal/promtest"
 	"github.com/burnwatch/burnwatch/internal/scenario"
+	"github.com/burnwatch/burnwatch/report"
 )
 
 // TestServeAgainstPrometheus runs the service against a real Prometheus
@@ -190,6 +193,30 @@ slos:
 	}
 	if want := "page " + end.Format(time.RFC3339); len(resolved) != 1 || resolved[0] != want {
 		t.Errorf("resolved: %v, want [%s]", resolved, want)
+	}
+
+	// The outage's export: its minutes were backfilled, and its history
+	// written as the backfill passed them.
+	var buf bytes.Buffer
+	ew, _ := report.NewExportWriter("json", &buf, nil)
+	if err := svc.Export(ctx, ExportQuery{From: end.Add(-60 * time.Minute), To: end.Add(-30 * time.Minute)}, ew); err != nil {
+		t.Fatal(err)
+	}
+	var doc exportDoc
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Instances) != 1 || doc.Instances[0].Labels["database"] != "db-1" {
+		t.Fatalf("the export has %+v, want db-1 alone", doc.Instances)
+	}
+	in := doc.Instances[0]
+	if in.Impact.Bad != 30_000 || in.Impact.Valid != 30_000 || len(in.Minutes) != 30 {
+		t.Errorf("the outage's export: %d minutes, impact %+v; want 30 minutes, 30000 failures of 30000", len(in.Minutes), in.Impact)
+	}
+	for _, m := range in.Minutes {
+		if m.Valid != 1000 || m.Bad != 1000 {
+			t.Errorf("minute %v: valid %v bad %v, want 1000 and 1000", m.T, m.Valid, m.Bad)
+		}
 	}
 	svc.Close()
 }
