@@ -275,20 +275,26 @@ func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(
 
 func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Instance)) {
 	s.Increase += d
-	if s.errors {
-		s.recent.add(ts, d)
-		s.hourly.add(ts, d)
-	}
+	excluded := false
 	for _, t := range s.targets {
 		e := t.unit.Scale(d)
 		if e.Platform != 0 && r.Excluded != nil && r.Excluded(t.inst, ts) {
 			e.Ignore, e.Platform = e.Ignore+e.Platform, 0
+			excluded = true
 		}
 		t.inst.Add(ts, e)
 		if r.OnAdd != nil {
 			r.OnAdd(t.inst, ts, e)
 		}
 		touch(t.inst)
+	}
+	if s.errors {
+		s.recent.add(ts, d)
+		// Failures a maintenance window excluded burned no budget: the
+		// history's codes, which say what burned it, leave them out.
+		if !excluded {
+			s.hourly.add(ts, d)
+		}
 	}
 }
 

@@ -49,11 +49,11 @@ type SLO struct {
 	// burned this week and the week before.
 	BurnedWeek, BurnedPrevWeek float64
 	// BurnedMinutes is this week's burn as minutes of full outage:
-	// BurnedWeek × (1 − Objective) × period length in minutes.
+	// the week's bad ÷ valid events × the week's minutes.
 	BurnedMinutes float64
 
 	BurnDown []Point // budget remaining over the period, for the burn-down chart
-	BurnRate []Point // hourly burn rate over the week, for the burn-rate chart
+	BurnRate []Point // the burn rate of every 2 hours of the week, for the burn-rate chart
 
 	Instances    []Instance // the instances that burned most, most first
 	Codes        []Code     // the codes that burned most, with their class

@@ -66,11 +66,11 @@ func burnDownChart(name string, ps []Point, from, to time.Time) chart {
 	return c
 }
 
-// burnRateChart draws the hourly burn rate over the week with a line at 1×,
+// burnRateChart draws the burn rate of every 2 hours of the week with a line at 1×,
 // the rate that spends exactly the budget over the period. The y range is
 // [0, max(2, 1.1 × highest)] so that 1× is always in view.
 func burnRateChart(name string, ps []Point) chart {
-	c := newChart("chart burnrate", "Hourly burn rate over the week: "+name)
+	c := newChart("chart burnrate", "Burn rate every 2 hours over the week: "+name)
 	_, hi, t0, t1, ok := extent(ps)
 	if !ok {
 		c.Empty = true

@@ -16,6 +16,7 @@ import (
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/classify"
 	"github.com/burnwatch/burnwatch/report"
+	"github.com/burnwatch/burnwatch/silence"
 	"github.com/burnwatch/burnwatch/store"
 )
 
@@ -55,21 +56,16 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report
 				sec.Surges = append(sec.Surges, fmt.Sprintf("%s: user faults at %.0f× its baseline from %s", ep.Labels, ep.Peak, ep.From.Format(time.RFC3339)))
 			}
 		}
-		for _, w := range s.cfg.Maintenance {
-			if w.ExcludeFromBudget && w.Applies(sp.SLO.Name, nil) {
-				for _, o := range w.Occurrences(from, to) {
-					sec.ExcludedMinutes += o.End.Sub(o.Start).Minutes()
-				}
-			}
-		}
+		sec.ExcludedMinutes = s.excludedMinutes(sp, from, to)
+		// Met, as the status shows it: the span's SLI at or above the
+		// objective; without data, not met.
 		r.Fleet.SLOs++
-		if sec.SLIPeriod >= sec.Objective {
+		if sec.SLIWeek >= sec.Objective {
 			r.Fleet.SLOsMet++
 		}
 		for _, in := range sp.Instances() {
 			r.Fleet.Instances++
-			per := in.Sum(end, sp.SLO.Window.Std())
-			if per.Valid > 0 && 1-per.Bad/per.Valid >= sec.Objective {
+			if wk := in.Sum(end, to.Sub(from)); wk.Valid > 0 && 1-wk.Bad/wk.Valid >= sec.Objective {
 				r.Fleet.InstancesMet++
 			}
 		}
@@ -119,7 +115,7 @@ func (s *Service) weekCodes(ctx context.Context, sec *report.SLO, sp *burnrate.S
 		if err != nil {
 			return fmt.Errorf("instance %s: %w", key, err)
 		}
-		sec.UserFaults = append(sec.UserFaults, report.Instance{Labels: lset.Map(), UserFaults: n})
+		sec.UserFaults = append(sec.UserFaults, report.Instance{Labels: lset.Map(), UserFaults: n, SLI: math.NaN(), BudgetRemaining: math.NaN(), Burned: math.NaN()})
 	}
 	slices.SortFunc(sec.UserFaults, func(a, b report.Instance) int {
 		if c := cmp.Compare(b.UserFaults, a.UserFaults); c != 0 {
@@ -132,6 +128,39 @@ func (s *Service) weekCodes(ctx context.Context, sec *report.SLO, sp *burnrate.S
 		sec.Instances[i].UserFaults = faults[labelsJSON(labels.FromMap(sec.Instances[i].Labels))]
 	}
 	return nil
+}
+
+// excludedMinutes is the time in [from, to) that maintenance windows took
+// out of the SLO's budget, for any of its instances: the windows'
+// occurrences as the budget exclusion counts them (whole minutes, clipped
+// to the span), merged so that overlaps count once.
+func (s *Service) excludedMinutes(sp *burnrate.Spec, from, to time.Time) float64 {
+	var spans []silence.Span
+	seen := map[string]bool{}
+	add := func(lset map[string]string) {
+		for _, x := range s.silences.Excluded(sp.SLO.Name, lset, from, to) {
+			if k := x.Start.String() + x.End.String(); !seen[k] {
+				seen[k] = true
+				spans = append(spans, x)
+			}
+		}
+	}
+	add(nil)
+	for _, in := range sp.Instances() {
+		add(in.Labels.Map())
+	}
+	slices.SortFunc(spans, func(a, b silence.Span) int { return a.Start.Compare(b.Start) })
+	total, reach := time.Duration(0), time.Time{}
+	for _, x := range spans {
+		if x.Start.Before(reach) {
+			x.Start = reach
+		}
+		if x.End.After(x.Start) {
+			total += x.End.Sub(x.Start)
+			reach = x.End
+		}
+	}
+	return total.Minutes()
 }
 
 // maxReportCodes is how many codes an SLO's section lists.
@@ -154,7 +183,9 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 	x := sp.SLO
 	period := x.Window.Std()
 	budget := x.Budget()
-	sec := report.SLO{Name: x.Name, Description: x.Description, Objective: x.Objective / 100, Window: x.Window.String()}
+	// 1 − budget, not objective ÷ 100: 99.9 ÷ 100 is 0.9990000000000001,
+	// under which an SLI of exactly 0.999 would miss.
+	sec := report.SLO{Name: x.Name, Description: x.Description, Objective: 1 - budget, Window: x.Window.String()}
 	var wk, prev, per burnrate.Counts
 	for _, in := range sp.Instances() {
 		wk = wk.Plus(in.Sum(end, week))
