@@ -188,3 +188,40 @@ func TestReportCodesAndUserFaults(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestReportExcludedMinutes: maintenance time is counted as the budget
+// exclusion counts it: for a window limited to some instances too, clipped
+// to the week, overlaps once.
+func TestReportExcludedMinutes(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig+`
+maintenance:
+  - name: db-1-upgrade
+    matchers: [{name: database, value: db-1}]
+    start: 2026-11-04T02:00:00Z
+    end: 2026-11-04T03:00:00Z
+    exclude_from_budget: true
+  - name: overlapping
+    start: 2026-11-04T02:30:00Z
+    end: 2026-11-04T03:30:00Z
+    exclude_from_budget: true
+  - name: across-the-week-end
+    start: 2026-11-08T23:00:00Z
+    end: 2026-11-09T02:00:00Z
+    exclude_from_budget: true
+  - name: not-excluded
+    start: 2026-11-05T02:00:00Z
+    end: 2026-11-05T03:00:00Z
+`)
+	defer ts.Close()
+	ts.router.Instance("cypher-availability", labels.FromStrings("database", "db-1"))
+	from := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC) // 2026-W45
+	r, err := ts.Report(context.Background(), from, from.Add(7*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 02:00–03:30 on the 4th (90 minutes, the overlap once) and the hour
+	// of the 8th before the week ends.
+	if got := r.SLOs[0].ExcludedMinutes; got != 150 {
+		t.Errorf("excluded %v minutes, want 150", got)
+	}
+}
