@@ -93,6 +93,9 @@ func (in *Instance) BudgetRemaining(ts int64) float64 {
 	return 1 - c.Bad/(in.Spec.budget*c.Valid)
 }
 
+// FirstData is the time of the first minute with events, 0 if none.
+func (in *Instance) FirstData() int64 { return in.store.start * minuteMS }
+
 // LastData is the time of the newest minute with events, 0 if none.
 func (in *Instance) LastData() int64 { return in.store.Head() * minuteMS }
 

@@ -150,8 +150,8 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 			// zero while it was being recorded.
 			r.Observe(series[rec.ref], ts, rec.v, ts > st.From, touch)
 		}
-		if r.Progress != nil {
-			r.Progress(start + blockMS - 1)
+		if r.Progress != nil && emitErr == nil {
+			emitErr = r.Progress(start + blockMS - 1)
 		}
 		return emitErr
 	})
@@ -159,8 +159,8 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 		return st, err
 	}
 	evaluate(lastTS)
-	if r.Progress != nil && st.To >= 0 {
-		r.Progress(st.To)
+	if r.Progress != nil && st.To >= 0 && emitErr == nil {
+		emitErr = r.Progress(st.To)
 	}
 	st.Instances = len(r.all)
 	if emitErr != nil {

@@ -44,8 +44,9 @@ type Router struct {
 	OnAdd func(in *burnrate.Instance, ts int64, e burnrate.Events)
 	// Progress, when set, is told as a replay goes that every sample with
 	// time up to through (ms) has been counted: after each hour of time,
-	// and at the end. The service writes its history from it.
-	Progress func(through int64)
+	// and at the end. The service writes its history from it; an error
+	// stops the replay.
+	Progress func(through int64) error
 	// dirty lists the series observed since TakeDirty last ran.
 	dirty []*Series
 }

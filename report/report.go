@@ -49,7 +49,7 @@ type SLO struct {
 	// burned this week and the week before.
 	BurnedWeek, BurnedPrevWeek float64
 	// BurnedMinutes is this week's burn as minutes of full outage:
-	// the week's bad ÷ valid events × the week's minutes.
+	// the week's bad ÷ valid events × the week's minutes with data.
 	BurnedMinutes float64
 
 	BurnDown []Point // budget remaining over the period, for the burn-down chart

@@ -215,7 +215,10 @@ func (s *Service) backfill(ctx context.Context, f *feed, from, to int64) error {
 		b := min(a+chunk, to)
 		// The history of each hour is taken as the replay passes it,
 		// while the engine still holds its minutes.
-		s.router.Progress = func(through int64) { s.flushHistory(f, min(through, b)) }
+		s.router.Progress = func(through int64) error {
+			s.flushHistory(f, min(through, b))
+			return nil
+		}
 		it := f.samples(ctx, time.UnixMilli(a), time.UnixMilli(b))
 		st, err := s.router.Replay(ctx, it, func(t burnrate.Transition) error {
 			s.record(t, false)

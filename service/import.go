@@ -29,27 +29,31 @@ func (s *Service) Import(ctx context.Context, rd ingest.Samples, emit func(burnr
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.router.OnAdd = nil
-	var commitErr error
-	s.router.Progress = func(through int64) {
+	checked := false
+	s.router.Progress = func(through int64) error {
+		if !checked {
+			// The first hour of the recording is counted; nothing is
+			// committed yet.
+			checked = true
+			if first := through - hourMS + 1; s.lastCommit >= first {
+				return fmt.Errorf("%w: the state already holds cycles up to %s, after the recording begins (%s); import into an empty --storage.path",
+					store.ErrCycleOrder, time.UnixMilli(s.lastCommit).UTC().Format(time.RFC3339), time.UnixMilli(first).UTC().Format(time.RFC3339))
+			}
+		}
 		for _, sp := range s.router.Specs {
 			s.flushSLOHistory(sp, through)
 		}
-		if len(s.pending.history) >= importCommitRows && commitErr == nil {
-			commitErr = s.commit(ctx, through, false)
+		if len(s.pending.history) >= importCommitRows {
+			return s.commit(ctx, through, false)
 		}
+		return nil
 	}
 	defer func() { s.router.OnAdd, s.router.Progress = s.onAdd, nil }()
 	st, err := s.router.Replay(ctx, rd, func(t burnrate.Transition) error {
 		s.record(t, false)
-		if commitErr != nil {
-			return commitErr
-		}
 		return emit(t)
 	})
 	if err != nil {
-		if errors.Is(err, store.ErrCycleOrder) {
-			return st, fmt.Errorf("the state already holds cycles after this recording begins; import into an empty --storage.path: %w", err)
-		}
 		return st, err
 	}
 	if st.Samples == 0 {

@@ -201,9 +201,9 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 	}
 	// Minutes of full outage: the span's failures as the minutes they
 	// would fill if every event had failed, bad ÷ valid × the span's
-	// minutes.
+	// minutes with data (a recording of 10 hours holds no more).
 	if wk.Valid > 0 {
-		sec.BurnedMinutes = wk.Bad / wk.Valid * week.Minutes()
+		sec.BurnedMinutes = wk.Bad / wk.Valid * dataMinutes(sp.Instances(), end-week.Milliseconds(), end)
 	}
 
 	start := end - period.Milliseconds()
@@ -247,6 +247,24 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 	slices.SortStableFunc(insts, func(a, b report.Instance) int { return cmp.Compare(b.Burned, a.Burned) })
 	sec.Instances = insts[:min(len(insts), maxReportInstances)]
 	return sec
+}
+
+// dataMinutes is how much of the span (from, to] (ms) lies between the
+// instances' first and last minutes with events, in minutes.
+func dataMinutes(insts []*burnrate.Instance, from, to int64) float64 {
+	first, last := int64(0), int64(0)
+	for _, in := range insts {
+		if f := in.FirstData(); f > 0 && (first == 0 || f < first) {
+			first = f
+		}
+		last = max(last, in.LastData())
+	}
+	if first == 0 {
+		return 0
+	}
+	// The first minute with events is the bucket (first − 1m, first].
+	lo, hi := max(from, first-60_000), min(to, last)
+	return float64(max(0, hi-lo)) / 60_000
 }
 
 func sli(c burnrate.Counts) float64 {
