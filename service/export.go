@@ -246,7 +246,7 @@ func (s *Service) exportInstance(ctx context.Context, x exportSLO, k store.Insta
 		return cmp.Compare(a.Code, b.Code)
 	})
 	if err := w.Instance(report.ExportInstance{
-		SLO: sp.SLO.Name, Objective: sp.SLO.Objective / 100, Window: sp.SLO.Window.String(),
+		SLO: sp.SLO.Name, Objective: 1 - sp.SLO.Budget(), Window: sp.SLO.Window.String(),
 		Labels: lset.Map(), Windows: x.windows, Codes: codes,
 	}); err != nil {
 		return err
