@@ -28,8 +28,8 @@ func TestExportOverHTTP(t *testing.T) {
 	}
 	window := "from=2026-11-05T11:00:00Z&to=2026-11-05T11:20:00Z&margin=5m"
 	for _, c := range []struct {
-		name, query      string
-		status           int
+		name, query       string
+		status            int
 		ctype, wantInBody string
 	}{
 		{"json by default", window, 200, "application/json", `"labels":{"database":"db-1"}`},
