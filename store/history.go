@@ -216,7 +216,7 @@ func (db *DB) History(ctx context.Context, k InstanceKey, from, to int64, fn fun
 	}
 	defer rows.Close()
 	h := HistoryHour{Instance: k}
-	var blob []byte
+	var blob sql.RawBytes // the driver's bytes, valid until Next: decoded at once, not copied
 	for rows.Next() {
 		if err := rows.Scan(&h.Hour, &blob); err != nil {
 			return fmt.Errorf("store: reading the history of %s %s: %w", k.SLO, k.Key, err)
