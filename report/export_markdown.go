@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/prometheus/common/model"
 )
 
 // markdownExport writes the impact and timeline sections of a postmortem:
@@ -13,10 +15,10 @@ import (
 // the timeline of transitions and notifications. The minutes are not
 // written: they are for the JSON and CSV forms.
 type markdownExport struct {
-	m       mdWriter
-	cur     ExportInstance
-	events  int
-	windows []string
+	m         mdWriter
+	cur       ExportInstance
+	instances int
+	events    int
 }
 
 func newMarkdownExport(w io.Writer) *markdownExport {
@@ -34,11 +36,17 @@ func (x *markdownExport) Begin(h ExportHeader) error {
 		scope += ", instances with " + md(labelString(h.Match))
 	}
 	m.f("Exported by burnwatch at %s for %s. Budget figures are fractions of each SLO's error budget over its period ending %s; the minutes and burn rates behind them (%s before and after the incident) are in the JSON and CSV exports.\n\n",
-		fmtTime(h.Generated.UTC()), scope, fmtTime(h.To.UTC()), h.Margin)
+		fmtTime(h.Generated.UTC()), scope, fmtTime(h.To.UTC()), model.Duration(h.Margin))
 	m.f("## Impact\n\n")
-	m.f("| SLO | instance | failed events | valid events | budget consumed | of the budget | as full outage | peak burn | failures from | to | top codes |\n")
-	m.f("|---|---|--:|--:|--:|--:|--:|--:|---|---|---|\n")
 	return nil
+}
+
+// endImpact closes the impact section, saying so when it is empty.
+func (x *markdownExport) endImpact() {
+	if x.instances == 0 {
+		x.m.f("No instance failed or alerted in the window.\n")
+		x.instances = -1
+	}
 }
 
 func (x *markdownExport) Instance(in ExportInstance) error {
@@ -50,6 +58,11 @@ func (x *markdownExport) Minute(ExportMinute) error { return nil }
 
 func (x *markdownExport) Impact(im ExportImpact) error {
 	in := x.cur
+	if x.instances == 0 {
+		x.m.f("| SLO | instance | failed events | valid events | budget consumed | of the budget | as full outage | peak burn | failures from | to | top codes |\n")
+		x.m.f("|---|---|--:|--:|--:|--:|--:|--:|---|---|---|\n")
+	}
+	x.instances++
 	peak, at := 0.0, ""
 	for i, p := range im.PeakBurn {
 		if p > peak {
@@ -77,6 +90,7 @@ func (x *markdownExport) Impact(im ExportImpact) error {
 
 func (x *markdownExport) Event(e TimelineEvent) error {
 	if x.events == 0 {
+		x.endImpact()
 		x.m.f("\n## Timeline\n\n| time (UTC) | event | alert | detail |\n|---|---|---|---|\n")
 	}
 	x.events++
@@ -92,6 +106,7 @@ func (x *markdownExport) Event(e TimelineEvent) error {
 
 func (x *markdownExport) End() error {
 	if x.events == 0 {
+		x.endImpact()
 		x.m.f("\n## Timeline\n\nNo alert changed state in the window.\n")
 	}
 	if err := x.m.w.Flush(); err != nil {

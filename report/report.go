@@ -111,9 +111,16 @@ func (r Report) words() spanWords {
 	if d == 7*24*time.Hour || d <= 0 {
 		return spanWords{Meta: "Week", Unit: "week", This: "this week", Last: "last week", Rate: "this week's rate"}
 	}
-	unit := fmt.Sprintf("%g hours", d.Hours())
-	if d%(24*time.Hour) == 0 {
+	var unit string
+	switch {
+	case d == 24*time.Hour:
+		return spanWords{Meta: "From", Unit: "day", This: "this day", Last: "the day before", Rate: "this day's rate"}
+	case d == time.Hour:
+		return spanWords{Meta: "From", Unit: "hour", This: "this hour", Last: "the hour before", Rate: "this hour's rate"}
+	case d%(24*time.Hour) == 0:
 		unit = fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	default:
+		unit = fmt.Sprintf("%g hours", d.Hours())
 	}
 	return spanWords{Meta: "From", Unit: unit, This: "these " + unit, Last: "the " + unit + " before", Rate: "the rate of these " + unit}
 }
