@@ -3,7 +3,6 @@ package service
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -280,15 +279,8 @@ func (s *Service) weekAlerts(ctx context.Context, from, to time.Time) (map[strin
 	out := map[string][]report.Alert{}
 	open := map[string]int{} // alert id → index in out[slo]
 	err := s.db.Transitions(ctx, from.UnixMilli(), to.UnixMilli(), func(rec store.TransitionRecord) error {
-		var t struct {
-			Time     time.Time         `json:"time"`
-			Alert    string            `json:"alert"`
-			SLO      string            `json:"slo"`
-			Labels   map[string]string `json:"labels"`
-			Severity string            `json:"severity"`
-			State    string            `json:"state"`
-		}
-		if err := json.Unmarshal(rec.JSON, &t); err != nil {
+		t, err := parseTransitionLine(rec.JSON)
+		if err != nil {
 			return nil
 		}
 		switch t.State {

@@ -99,15 +99,10 @@ func OpenReadOnly(path string) (*DB, error) {
 
 func (db *DB) openReadOnly() error {
 	u := url.URL{Scheme: "file", OmitHost: true, Path: db.path}
-	r, err := sql.Open("sqlite", u.String()+"?"+url.Values{
-		"_busy_timeout": {fmt.Sprint(busyTimeoutMillis)},
-		"_query_only":   {"1"},
-	}.Encode())
+	r, err := openReaders(u.String())
 	if err != nil {
 		return err
 	}
-	r.SetMaxOpenConns(maxReaders)
-	r.SetMaxIdleConns(maxReaders)
 	db.r, db.w = r, r
 	var version int
 	if err := r.QueryRow(`SELECT version FROM schema_version`).Scan(&version); err != nil {
@@ -158,17 +153,27 @@ func (db *DB) open() error {
 		return err
 	}
 
+	r, err := openReaders(base)
+	if err != nil {
+		return err
+	}
+	db.r = r
+	return nil
+}
+
+// openReaders opens the pool of read-only connections to the file at the
+// URI base.
+func openReaders(base string) (*sql.DB, error) {
 	r, err := sql.Open("sqlite", base+"?"+url.Values{
 		"_busy_timeout": {fmt.Sprint(busyTimeoutMillis)},
 		"_query_only":   {"1"},
 	}.Encode())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.SetMaxOpenConns(maxReaders)
 	r.SetMaxIdleConns(maxReaders)
-	db.r = r
-	return nil
+	return r, nil
 }
 
 // Close closes the file. The last connection to close checkpoints the WAL

@@ -18,9 +18,7 @@ import (
 // serve with --server.
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", stderr)
-	config := fs.String("config", "", "the config file serve runs with (default: the embedded default config)")
-	storage := fs.String("storage.path", "./data", "the directory of burnwatch serve's state, read beside a running serve")
-	server := fs.String("server", "", "ask a running burnwatch serve at this URL instead, such as http://127.0.0.1:9099")
+	state := addStateFlags(fs)
 	from := fs.String("from", "", "the incident's start (RFC 3339 or a date, UTC); required")
 	to := fs.String("to", "", "the incident's end; required")
 	margin := fs.String("margin", model.Duration(service.DefaultExportMargin).String(), "how far before and after the incident the minutes and the timeline reach")
@@ -57,12 +55,12 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	name := "burnwatch-export-" + q.From.UTC().Format("20060102T1504Z")
 	ext := map[string]string{"json": "json", "csv": "csv", "md": "md", "markdown": "md"}[*format]
 
-	if *server != "" {
+	if server := *state.server; server != "" {
 		w, done, err := outFile(*out, name+"."+ext, stdout, stderr)
 		if err != nil {
 			return err
 		}
-		if err := fetch(ctx, *server, "/api/v1/export", v, w); err != nil {
+		if err := fetch(ctx, server, "/api/v1/export", v, w); err != nil {
 			return err
 		}
 		if err := done(); err != nil {
@@ -74,7 +72,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if err != nil {
 				return err
 			}
-			if err := fetch(ctx, *server, "/api/v1/export", v, tw); err != nil {
+			if err := fetch(ctx, server, "/api/v1/export", v, tw); err != nil {
 				return err
 			}
 			return done()
@@ -82,7 +80,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 
-	svc, err := openHistory(ctx, *config, *storage, stderr)
+	svc, err := state.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/burnwatch/burnwatch/service"
 )
 
 // replayInto loads the recorded outage into a fresh state directory with
@@ -152,4 +158,28 @@ func readCSV(t *testing.T, path string) [][]string {
 		t.Fatal(err)
 	}
 	return rows
+}
+
+// TestExportAndReportAskARunningServe: --server gets what reading the
+// state gives.
+func TestExportAndReportAskARunningServe(t *testing.T) {
+	dir, _ := replayInto(t)
+	svc, err := service.New(context.Background(), service.Options{StoragePath: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	srv := httptest.NewServer(svc.Handler())
+	defer srv.Close()
+	window := []string{"--from", "2026-11-05T02:00:00Z", "--to", "2026-11-05T02:20:00Z", "--format", "csv"}
+	_, asked, stderr := runCmd(t, "", append([]string{"export", "--server", srv.URL}, window...)...)
+	// The running serve holds the lock; the state is read beside it.
+	_, read, stderr2 := runCmd(t, "", append([]string{"export", "--storage.path", dir}, window...)...)
+	if asked != read || !strings.Contains(asked, "2026-11-05T02:01:00Z,1000,1000") {
+		t.Errorf("asked:\n%.300s\n%s\nread:\n%.300s\n%s", asked, stderr, read, stderr2)
+	}
+	code, rep, stderr := runCmd(t, "", "report", "--server", srv.URL, "--from", "2026-11-05", "--to", "2026-11-06", "--format", "csv")
+	if code != 0 || !strings.HasPrefix(rep, "slo,labels,sli_week") || !strings.Contains(rep, `{database=""db-1""}`) {
+		t.Errorf("report --server: exit %d %s\n%s", code, stderr, rep)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,14 +17,27 @@ import (
 	"github.com/burnwatch/burnwatch/service"
 )
 
-// openHistory opens the state a serve keeps in storage for reading, beside
-// that serve if it runs, for the report and export commands.
-func openHistory(ctx context.Context, config, storage string, stderr io.Writer) (*service.Service, error) {
+// stateFlags are where the report and export commands find the state:
+// serve's directory, read beside it, or a running serve to ask.
+type stateFlags struct{ config, storage, server *string }
+
+func addStateFlags(fs *flag.FlagSet) stateFlags {
+	return stateFlags{
+		config:  fs.String("config", "", "the config file serve runs with (default: the embedded default config)"),
+		storage: fs.String("storage.path", "./data", "the directory of burnwatch serve's state, read beside a running serve"),
+		server:  fs.String("server", "", "ask a running burnwatch serve at this URL instead, such as http://127.0.0.1:9099"),
+	}
+}
+
+// open opens the state serve keeps in storage for reading, beside that
+// serve if it runs.
+func (f stateFlags) open(ctx context.Context, stderr io.Writer) (*service.Service, error) {
+	storage := *f.storage
 	if _, err := os.Stat(filepath.Join(storage, "burnwatch.db")); err != nil {
 		return nil, fmt.Errorf("no burnwatch state in %s (--storage.path): %w; point it at the directory burnwatch serve keeps, or ask a running serve with --server", storage, err)
 	}
 	return service.New(ctx, service.Options{
-		ConfigPath:  config,
+		ConfigPath:  *f.config,
 		StoragePath: storage,
 		ReadOnly:    true,
 		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),

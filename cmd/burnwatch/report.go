@@ -15,9 +15,7 @@ import (
 // the running serve with --server.
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
-	config := fs.String("config", "", "the config file serve runs with (default: the embedded default config)")
-	storage := fs.String("storage.path", "./data", "the directory of burnwatch serve's state, read beside a running serve")
-	server := fs.String("server", "", "ask a running burnwatch serve at this URL instead, such as http://127.0.0.1:9099")
+	state := addStateFlags(fs)
 	week := fs.String("week", "", "the ISO week, such as 2026-W47 (default: the last complete week)")
 	from := fs.String("from", "", "the start of another span instead of a week (RFC 3339 or a date, UTC)")
 	to := fs.String("to", "", "the end of that span")
@@ -64,15 +62,15 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if *server != "" {
+	if *state.server != "" {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
-		if err := fetch(ctx, *server, "/api/v1/report", q, w); err != nil {
+		if err := fetch(ctx, *state.server, "/api/v1/report", q, w); err != nil {
 			return err
 		}
 		return done()
 	}
-	svc, err := openHistory(ctx, *config, *storage, stderr)
+	svc, err := state.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
