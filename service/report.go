@@ -206,6 +206,7 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 	}
 
 	start := end - period.Milliseconds()
+	first, _ := dataSpan(sp.Instances())
 	for d := int64(0); d <= int64(period/(24*time.Hour)); d++ {
 		t := start + d*24*time.Hour.Milliseconds()
 		var spent burnrate.Counts
@@ -213,7 +214,12 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 			spent = spent.Plus(in.Sum(t, time.Duration(t-start)*time.Millisecond))
 		}
 		left := 1.0
-		if per.Valid > 0 {
+		switch {
+		case first == 0 || t < first-60_000:
+			// Before the first events the budget was not known to be
+			// anything: a gap in the chart, not a flat 100%.
+			left = math.NaN()
+		case per.Valid > 0:
 			left = 1 - spent.Bad/(budget*per.Valid)
 		}
 		sec.BurnDown = append(sec.BurnDown, report.Point{T: time.UnixMilli(t).UTC(), V: left})
@@ -248,16 +254,22 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 	return sec
 }
 
-// dataMinutes is how much of the span (from, to] (ms) lies between the
-// instances' first and last minutes with events, in minutes.
-func dataMinutes(insts []*burnrate.Instance, from, to int64) float64 {
-	first, last := int64(0), int64(0)
+// dataSpan is the time of the instances' first and last minutes with
+// events (ms), zeros without any.
+func dataSpan(insts []*burnrate.Instance) (first, last int64) {
 	for _, in := range insts {
 		if f := in.FirstData(); f > 0 && (first == 0 || f < first) {
 			first = f
 		}
 		last = max(last, in.LastData())
 	}
+	return first, last
+}
+
+// dataMinutes is how much of the span (from, to] (ms) lies between the
+// instances' first and last minutes with events, in minutes.
+func dataMinutes(insts []*burnrate.Instance, from, to int64) float64 {
+	first, last := dataSpan(insts)
 	if first == 0 {
 		return 0
 	}
