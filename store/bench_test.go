@@ -130,3 +130,46 @@ func BenchmarkLoad(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/load")
 	b.ReportMetric(0, "ns/op")
 }
+
+// BenchmarkCommitHistoryHour commits the cycle that writes an hour of
+// per-minute history for 10,000 instances, as serve does once an hour:
+// after 24 such hours, so that each lands in a table that has some.
+func BenchmarkCommitHistoryHour(b *testing.B) {
+	ctx := context.Background()
+	db, _ := openTemp(b)
+	hour := func(h int64) Cycle {
+		c := Cycle{Time: (h + 1) * 3_600_000, History: make([]HistoryHour, benchInstances), HistoryCursors: map[string]int64{"slo": h + 1}}
+		for i := range c.History {
+			row := &c.History[i]
+			row.Instance, row.Hour = instanceKey(i), h
+			for m := range row.Valid {
+				row.Valid[m], row.Bad[m] = float64(1000+(i+m)%37), float64((i*m)%3/2)
+			}
+			row.Codes = []HourCode{{Code: "Neo.ClientError.Statement.SyntaxError", Class: "user", Rule: "neo4j", Count: 12}}
+		}
+		return c
+	}
+	h := int64(490_000) // 2025-11
+	for range 24 {
+		if err := db.Commit(ctx, hour(h)); err != nil {
+			b.Fatal(err)
+		}
+		h++
+	}
+	for b.Loop() {
+		if err := db.Commit(ctx, hour(h)); err != nil {
+			b.Fatal(err)
+		}
+		h++
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/hour")
+	b.ReportMetric(0, "ns/op")
+	var bytes, rows int64
+	if err := db.r.QueryRow(`SELECT sum(pgsize) FROM dbstat WHERE name IN ('history', 'history_by_hour')`).Scan(&bytes); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.r.QueryRow(`SELECT count(*) FROM history`).Scan(&rows); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(bytes)/float64(rows), "B/instance-hour")
+}
