@@ -140,6 +140,13 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		// Before a block after a gap: the hours before it are complete,
+		// and must be taken before its samples move the engine on.
+		if r.Progress != nil && emitErr == nil {
+			if emitErr = r.Progress(start - 1); emitErr != nil {
+				return emitErr
+			}
+		}
 		for _, rec := range recs {
 			ts := start + int64(rec.off)
 			if ts != lastTS {
@@ -150,6 +157,8 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 			// zero while it was being recorded.
 			r.Observe(series[rec.ref], ts, rec.v, ts > st.From, touch)
 		}
+		// Hours complete within the block are told now, while the
+		// engine holds them.
 		if r.Progress != nil && emitErr == nil {
 			emitErr = r.Progress(start + blockMS - 1)
 		}

@@ -510,7 +510,7 @@ func (s *Service) commit(ctx context.Context, at int64, snapshot bool) error {
 			// An instance without data for its whole period and its
 			// longest window (a tenant deleted long ago) has nothing left
 			// to say: it is not kept, and is gone at the next start.
-			if idle := s.now().UnixMilli() - in.LastData(); idle > s.forgetAfter(in).Milliseconds() && in.Alert(slo.Page).State != burnrate.Firing && in.Alert(slo.Ticket).State != burnrate.Firing {
+			if idle := s.now().UnixMilli() - in.LastData(); !s.importing && idle > s.forgetAfter(in).Milliseconds() && in.Alert(slo.Page).State != burnrate.Firing && in.Alert(slo.Ticket).State != burnrate.Firing {
 				continue
 			}
 			state, err := in.MarshalBinary()
@@ -546,7 +546,9 @@ func (s *Service) commit(ctx context.Context, at int64, snapshot bool) error {
 	if n, err := s.db.Size(); err == nil {
 		s.metrics.StoreBytes.Set(float64(n))
 	}
-	if cutoff := s.now().Add(-transitionRetention).UnixMilli(); s.cycles%snapshotEvery == 0 {
+	// Retention is judged by the clock, so not while importing a
+	// recording, whose time is its own.
+	if cutoff := s.now().Add(-transitionRetention).UnixMilli(); s.cycles%snapshotEvery == 0 && !s.importing {
 		if err := s.db.Prune(ctx, cutoff); err != nil {
 			s.log.Warn("pruning the transition log", "err", err)
 		}

@@ -24,6 +24,9 @@ import (
 // export reaches: enough to see the burn begin and the alerts resolve.
 const DefaultExportMargin = time.Hour
 
+// ErrExportTooLong refuses an export longer than the history kept.
+var ErrExportTooLong = errors.New("export too long")
+
 // ExportQuery says what to export.
 type ExportQuery struct {
 	// From and To are the incident's window.
@@ -77,12 +80,22 @@ func (s *Service) Export(ctx context.Context, q ExportQuery, w report.ExportWrit
 	if q.Margin < 0 {
 		return fmt.Errorf("margin %s is negative", q.Margin)
 	}
+	if span, most := q.To.Sub(q.From)+2*q.Margin, s.historyRetention(); span > most {
+		return fmt.Errorf("%w: the window and its margins span %s, more than the %s of history kept", ErrExportTooLong, model.Duration(span), model.Duration(most))
+	}
 	slos, err := s.exportSLOs(q.SLO)
 	if err != nil {
 		return err
 	}
+	select {
+	case s.exports <- struct{}{}:
+		defer func() { <-s.exports }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	spanFrom, spanTo := q.From.Add(-q.Margin).UnixMilli(), q.To.Add(q.Margin).UnixMilli()
-	alerted, err := s.alertedInstances(ctx, spanFrom, spanTo)
+	// Transitions in [spanFrom, spanTo]: the minutes are (spanFrom, spanTo].
+	alerted, err := s.alertedInstances(ctx, spanFrom, spanTo+1)
 	if err != nil {
 		return err
 	}
@@ -121,7 +134,7 @@ func (s *Service) Export(ctx context.Context, q ExportQuery, w report.ExportWrit
 			}
 		}
 	}
-	if err := s.exportTimeline(ctx, q, spanFrom, spanTo, w); err != nil {
+	if err := s.exportTimeline(ctx, q, spanFrom, spanTo+1, w); err != nil {
 		return err
 	}
 	return w.End()
@@ -222,7 +235,7 @@ func (s *Service) exportInstance(ctx context.Context, x exportSLO, k store.Insta
 		}
 	}
 	var codes []report.Code
-	err := s.db.HistoryCodes(ctx, k.SLO, &k.Key, burnrate.HourOf(kFrom+1), burnrate.HourOf(kTo)+1, func(t store.CodeTotal) error {
+	err := s.db.HistoryCodes(ctx, k.SLO, &k.Key, burnrate.HourOf(kFrom+1), min(burnrate.HourOf(kTo)+1, x.cursor), func(t store.CodeTotal) error {
 		codes = append(codes, report.Code{Code: t.Code, Class: t.Class, Count: t.Count})
 		return nil
 	})

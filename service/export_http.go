@@ -1,6 +1,7 @@
 package service
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -73,12 +74,13 @@ func (s *Service) exportRoute(mux *http.ServeMux) {
 		if format == "" {
 			format = "json"
 		}
+		out := &countingWriter{w: w}
 		var ew report.ExportWriter
 		switch table := v.Get("table"); {
 		case format == "csv" && table == "timeline":
-			ew, err = report.NewExportWriter(format, io.Discard, w)
+			ew, err = report.NewExportWriter(format, io.Discard, out)
 		case table == "" || table == "minutes":
-			ew, err = report.NewExportWriter(format, w, nil)
+			ew, err = report.NewExportWriter(format, out, nil)
 		default:
 			err = fmt.Errorf("table %q: valid: minutes, timeline (for csv)", table)
 		}
@@ -91,9 +93,31 @@ func (s *Service) exportRoute(mux *http.ServeMux) {
 			return
 		}
 		w.Header().Set("Content-Type", report.ExportContentType(format))
-		if err := s.Export(r.Context(), q, ew); err != nil {
-			// The status is gone with the first byte: the body ends short.
+		err = s.Export(r.Context(), q, ew)
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrExportTooLong) && out.n == 0:
+			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		case out.n == 0:
 			s.log.Error("export failed", "err", err, "from", q.From, "to", q.To)
+			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the export failed: " + err.Error()})
+		default:
+			// The status went with the first byte: break the response,
+			// so that the client sees it cut short rather than complete.
+			s.log.Error("export failed part way; the response is cut", "err", err, "from", q.From, "to", q.To, "bytes", out.n)
+			panic(http.ErrAbortHandler)
 		}
 	})
+}
+
+// countingWriter counts what went to the client.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

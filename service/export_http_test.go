@@ -41,6 +41,7 @@ func TestExportOverHTTP(t *testing.T) {
 		{"a window backwards", "from=2026-11-05T11:20:00Z&to=2026-11-05T11:00:00Z", 400, "application/json", "is not after"},
 		{"a bad margin", "from=2026-11-05T11:00:00Z&to=2026-11-05T11:20:00Z&margin=soon", 400, "application/json", `margin \"soon\"`},
 		{"a bad format", window + "&format=xml", 400, "application/json", "not an export format"},
+		{"longer than the history kept", "from=2026-01-01T00:00:00Z&to=2026-11-05T00:00:00Z", 400, "application/json", "more than the"},
 		{"an SLO that is not", window + "&slo=nope", 404, "application/json", `no SLO is named \"nope\"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

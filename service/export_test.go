@@ -8,13 +8,18 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/common/model"
 
 	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/internal/scenario"
 	"github.com/burnwatch/burnwatch/report"
+	"github.com/burnwatch/burnwatch/source"
 )
 
 // exportDoc is the JSON export, read back.
@@ -167,7 +172,7 @@ func TestExportOfAnIncident(t *testing.T) {
 	t.Run("the timeline has every transition of the window", func(t *testing.T) {
 		want := 0
 		for _, tr := range ts.trs {
-			if !tr.Time.Before(at("10:30")) && tr.Time.Before(at("11:50")) {
+			if !tr.Time.Before(at("10:30")) && !tr.Time.After(at("11:50")) {
 				want++
 			}
 		}
@@ -239,5 +244,83 @@ func TestExportFiltersAndAll(t *testing.T) {
 	w, _ := report.NewExportWriter("json", &buf, nil)
 	if err := ts.Export(context.Background(), q, w); err == nil {
 		t.Error("an export of an SLO that does not exist succeeded")
+	}
+}
+
+// TestImportKeepsAnOldRecording: a recording loaded long after it was made
+// is neither pruned nor forgotten by the clock, and a second load of it
+// is refused.
+func TestImportKeepsAnOldRecording(t *testing.T) {
+	dir := t.TempDir()
+	ts := newTestService(t, dir, eventsConfig)
+	ts.clock = time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC) // seven months on
+	load := func() error {
+		rd, err := source.Open("../testdata/replay/outage.om", nil, source.FormatOf("outage.om"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rd.Close()
+		_, err = ts.Import(context.Background(), rd, func(burnrate.Transition) error { return nil })
+		return err
+	}
+	if err := load(); err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 11, 5, 2, 0, 0, 0, time.UTC)
+	doc := exportJSON(t, ts, ExportQuery{From: from, To: from.Add(20 * time.Minute)})
+	if len(doc.Instances) != 1 || doc.Instances[0].Impact.Bad != 20_000 {
+		t.Errorf("the old recording's export: %+v", doc.Instances)
+	}
+	if err := load(); err == nil || !strings.Contains(err.Error(), "empty --storage.path") {
+		t.Errorf("a second load: %v", err)
+	}
+	ts.Close()
+	// Reopened, the state still holds it.
+	ts.open()
+	defer ts.Close()
+	if doc := exportJSON(t, ts, ExportQuery{From: from, To: from.Add(20 * time.Minute)}); len(doc.Instances) != 1 {
+		t.Errorf("after a reopen the export has %d instances", len(doc.Instances))
+	}
+}
+
+// TestImportAcrossAGapKeepsTheHourBeforeIt: a recording with six hours
+// missing keeps the history of the hour before the gap.
+func TestImportAcrossAGapKeepsTheHourBeforeIt(t *testing.T) {
+	sc, err := scenario.Parse(strings.NewReader(`start 2026-11-05T00:00:00Z
+step 1m
+neo4j_queries_total{database="db-1"} 0+1000x90 _x329 90000+1000x60
+neo4j_query_errors_total{database="db-1",code="Neo.DatabaseError.General.UnknownError"} 0x90 _x329 0x60
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var om bytes.Buffer
+	if err := sc.WriteOpenMetrics(&om); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "gap.om")
+	if err := os.WriteFile(path, om.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	rd, err := source.Open(path, nil, source.FormatOf(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	if _, err := ts.Import(context.Background(), rd, func(burnrate.Transition) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)
+	doc := exportJSON(t, ts, ExportQuery{From: from, To: from.Add(2 * time.Hour), All: true})
+	valid := 0.0
+	if len(doc.Instances) == 1 {
+		for _, m := range doc.Instances[0].Minutes {
+			valid += m.Valid
+		}
+	}
+	if valid != 90_000 {
+		t.Errorf("the 90 minutes before the gap hold %v valid events in the history, want 90000", valid)
 	}
 }

@@ -45,14 +45,15 @@ func (s *Service) flushHistory(f *feed, through int64) {
 func (s *Service) flushSLOHistory(sp *burnrate.Spec, through int64) {
 	next := through / hourMS // the first hour not complete
 	name := sp.SLO.Name
+	// From the cursor, however far behind: whether an hour is still
+	// held exactly is each instance's own question (Minutes), and after a
+	// long stop the engine still holds the hours before it. A first start
+	// takes what the engine can hold; nothing older than the retention.
 	from := s.historyCursor[name]
-	if floor := next - historyReach; from < floor {
-		if from > 0 {
-			s.log.Warn("history fell behind; hours no longer held exactly were not written", "slo", name,
-				"from", time.UnixMilli(from*hourMS).UTC(), "to", time.UnixMilli(floor*hourMS).UTC())
-		}
-		from = floor
+	if from == 0 {
+		from = next - historyReach
 	}
+	from = max(from, next-int64(historyRetention(s.cfg)/time.Hour))
 	if from >= next {
 		return
 	}
@@ -94,6 +95,13 @@ func (s *Service) historyHour(in *burnrate.Instance, key store.InstanceKey, h in
 		row.Codes = append(row.Codes, store.HourCode{Code: c.Code, Class: c.Class, Rule: c.Rule, Count: c.Count})
 	}
 	return row, true
+}
+
+// historyRetention is how long the running config keeps the history.
+func (s *Service) historyRetention() time.Duration {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return historyRetention(s.cfg)
 }
 
 // historyRetention is how long the history is kept: the longest period

@@ -29,6 +29,8 @@ func (s *Service) Import(ctx context.Context, rd ingest.Samples, emit func(burnr
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.router.OnAdd = nil
+	s.importing = true
+	defer func() { s.importing = false }()
 	checked := false
 	s.router.Progress = func(through int64) error {
 		if !checked {

@@ -143,6 +143,12 @@ type Service struct {
 	// historyCursor is, per SLO, the hour before which its history is
 	// written (flushHistory).
 	historyCursor map[string]int64
+	// importing is set while Import counts a recording: its commits
+	// neither prune nor forget by the clock.
+	importing bool
+	// exports lets one export read the store at a time, so that exports
+	// never take the read connections the cycles need.
+	exports chan struct{}
 }
 
 // New loads the config, opens the store and restores the state a previous
@@ -183,6 +189,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		reg:       o.Registry,
 		metrics:   NewMetrics(o.Registry, o.PerInstanceMetrics),
 		committed: make(chan struct{}, 1),
+		exports:   make(chan struct{}, 1),
 		resent:    map[string]int64{},
 	}
 	s.notReady.Store("starting")
