@@ -49,6 +49,33 @@ type Router struct {
 	Progress func(through int64) error
 	// dirty lists the series observed since TakeDirty last ran.
 	dirty []*Series
+	// inherited are the recent and hourly error counts of the series of
+	// the router this one replaced, by series key, for Inherit.
+	inherited map[string]*Series
+}
+
+// Inherit takes over the error counts of the last hours from the router
+// this one replaces (a config reload), so that the codes behind the next
+// page and the history's codes of the hours under way lose nothing. A
+// series gets them when it is first seen here.
+func (r *Router) Inherit(old *Router) {
+	r.inherited = map[string]*Series{}
+	for key, s := range old.series {
+		if s.errors {
+			r.inherited[key] = s
+		}
+	}
+}
+
+// newSeries makes the series of lset, known by key, with what the router
+// it replaced had counted of it.
+func (r *Router) newSeries(lset labels.Labels, key string) *Series {
+	s := &Series{Labels: lset}
+	if old, ok := r.inherited[key]; ok {
+		s.recent, s.hourly = old.recent, old.hourly
+		delete(r.inherited, key)
+	}
+	return s
 }
 
 // NewRouter compiles the config's SLOs for evaluation.
@@ -126,7 +153,7 @@ func (r *Router) Resolve(lset labels.Labels) *Series {
 			continue
 		}
 		if s == nil {
-			s = &Series{Labels: lset.Copy()}
+			s = r.newSeries(lset.Copy(), key)
 		}
 		var unit burnrate.Events
 		if role&slo.RoleTotal != 0 {
@@ -210,7 +237,7 @@ func (r *Router) Pushed(sloName string, lset labels.Labels, code string) *Series
 	if s, ok := r.series[key]; ok {
 		return s
 	}
-	s := &Series{Labels: id}
+	s := r.newSeries(id, key)
 	in := r.instance(i, id)
 	unit := burnrate.Events{Total: 1}
 	if code != "" {

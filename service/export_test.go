@@ -20,6 +20,7 @@ import (
 	"github.com/burnwatch/burnwatch/internal/scenario"
 	"github.com/burnwatch/burnwatch/report"
 	"github.com/burnwatch/burnwatch/source"
+	"github.com/burnwatch/burnwatch/store"
 )
 
 // exportDoc is the JSON export, read back.
@@ -322,5 +323,40 @@ neo4j_query_errors_total{database="db-1",code="Neo.DatabaseError.General.Unknown
 	}
 	if valid != 90_000 {
 		t.Errorf("the 90 minutes before the gap hold %v valid events in the history, want 90000", valid)
+	}
+}
+
+// TestReloadKeepsTheHourUnderWaysCodes: a config reload in the middle of
+// an hour loses none of its error codes from the history.
+func TestReloadKeepsTheHourUnderWaysCodes(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	push := func() {
+		at := ts.clock.Truncate(time.Minute)
+		body := fmt.Sprintf(`{"time":%q,"slo":"cypher-availability","labels":{"database":"db-1"},"total":1000,"errors":{"Neo.ClientError.Statement.SyntaxError":5}}`+"\n", at.Format(time.RFC3339))
+		if resp := ts.push(body); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("push: %s", resp.Status)
+		}
+		ts.clock = ts.clock.Add(time.Minute)
+		if err := ts.Cycle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	push()
+	if err := ts.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	push()
+	ts.clock = ts.clock.Add(time.Hour + 5*time.Minute)
+	if err := ts.Cycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	user := 0.0
+	err := ts.Store().HistoryCodes(context.Background(), "cypher-availability", nil, 0, 1<<40, func(c store.CodeTotal) error {
+		user += c.Count
+		return nil
+	})
+	if err != nil || user != 10 {
+		t.Errorf("the hour's history holds %v syntax errors (%v), want both minutes' 10", user, err)
 	}
 }

@@ -30,6 +30,9 @@ func (s *Service) installLocked(ctx context.Context, cfg *slo.Config) error {
 		return fmt.Errorf("loading playbooks: %w", err)
 	}
 	router := ingest.NewRouter(cfg, classifier)
+	if s.router != nil {
+		router.Inherit(s.router) // a reload
+	}
 	start := s.now().UnixMilli()
 	var feeds []*feed
 	for _, src := range cfg.Sources {

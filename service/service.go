@@ -253,6 +253,13 @@ func (s *Service) shutdown() error {
 	defer cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The hours complete by the sources' cursors are written now, without
+	// waiting for late data: their codes are in memory only.
+	for _, f := range s.feeds {
+		if f.cursor > 0 {
+			s.flushHistory(f, f.cursor)
+		}
+	}
 	if err := s.commit(ctx, s.now().UnixMilli(), true); err != nil && !errors.Is(err, store.ErrCycleOrder) {
 		return fmt.Errorf("writing the last snapshot: %w", err)
 	}
