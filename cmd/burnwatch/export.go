@@ -54,9 +54,13 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	name := "burnwatch-export-" + q.From.UTC().Format("20060102T1504Z")
 	ext := map[string]string{"json": "json", "csv": "csv", "md": "md", "markdown": "md"}[*format]
+	mainName := name + "." + ext
+	if *format == "csv" {
+		mainName = name + "-minutes.csv"
+	}
 
 	if server := *state.server; server != "" {
-		w, done, err := outFile(*out, name+"."+ext, stdout, stderr)
+		w, done, err := outFile(*out, mainName, stdout, stderr)
 		if err != nil {
 			return err
 		}
@@ -85,10 +89,6 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer svc.Close()
-	mainName := name + "." + ext
-	if *format == "csv" {
-		mainName = name + "-minutes.csv"
-	}
 	w, done, err := outFile(*out, mainName, stdout, stderr)
 	if err != nil {
 		return err
