@@ -31,8 +31,6 @@ const reportStep = 2 * time.Hour
 // and are interpolated (docs/semantics.md). Error codes, user faults and
 // unclassified codes come from the stored history's hours.
 func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	end := to.UnixMilli()
 	r := report.Report{
 		Title:     reportTitle(from, to),
@@ -40,16 +38,24 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report
 		To:        to.UTC(),
 		Generated: s.now().UTC(),
 	}
+	// The store's part first, without the lock: a week of a fleet's codes
+	// is a long query, and the cycles must not wait for it.
 	alerts, err := s.weekAlerts(ctx, from, to)
 	if err != nil {
 		return r, err
 	}
+	codes := map[string]weekCodes{}
+	for _, name := range s.sloNames() {
+		if codes[name], err = s.loadWeekCodes(ctx, name, from.UnixMilli(), end); err != nil {
+			return r, err
+		}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	for _, sp := range s.router.Specs {
 		sec := s.sloSection(sp, end, to.Sub(from))
 		sec.Alerts = alerts[sp.SLO.Name]
-		if err := s.weekCodes(ctx, &sec, sp, from.UnixMilli(), end); err != nil {
-			return r, err
-		}
+		codes[sp.SLO.Name].fill(&sec)
 		for _, ep := range sp.Episodes() {
 			if ep.From.Before(to) && (ep.To.IsZero() || ep.To.After(from)) {
 				sec.Surges = append(sec.Surges, fmt.Sprintf("%s: user faults at %.0f× its baseline from %s", ep.Labels, ep.Peak, ep.From.Format(time.RFC3339)))
@@ -78,11 +84,28 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report
 	return r, nil
 }
 
-// weekCodes fills in the codes that burned the budget, the tenants with the
-// most user faults and the codes no rule knew, from the history's hours in
-// the week (from, to].
-func (s *Service) weekCodes(ctx context.Context, sec *report.SLO, sp *burnrate.Spec, from, to int64) error {
-	var platform, unclassified []report.Code
+// weekCodes are an SLO's codes of a span, from the history: the platform
+// codes that burned the budget, the codes no rule knew, and the user
+// faults per instance key.
+type weekCodes struct {
+	platform, unclassified []report.Code
+	faults                 map[string]float64
+}
+
+func (s *Service) sloNames() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	names := make([]string, 0, len(s.router.Specs))
+	for _, sp := range s.router.Specs {
+		names = append(names, sp.SLO.Name)
+	}
+	return names
+}
+
+// loadWeekCodes reads an SLO's codes of the history's hours in the span
+// (from, to] (ms).
+func (s *Service) loadWeekCodes(ctx context.Context, slo string, from, to int64) (weekCodes, error) {
+	wc := weekCodes{faults: map[string]float64{}}
 	add := func(list []report.Code, t store.CodeTotal) []report.Code {
 		i := slices.IndexFunc(list, func(c report.Code) bool { return c.Code == t.Code })
 		if i < 0 {
@@ -91,28 +114,31 @@ func (s *Service) weekCodes(ctx context.Context, sec *report.SLO, sp *burnrate.S
 		list[i].Count += t.Count
 		return list
 	}
-	faults := map[string]float64{} // by instance key
-	err := s.db.HistoryCodes(ctx, sp.SLO.Name, nil, from/hourMS, to/hourMS, func(t store.CodeTotal) error {
+	err := s.db.HistoryCodes(ctx, slo, nil, from/hourMS, to/hourMS, func(t store.CodeTotal) error {
 		switch {
 		case t.Class == classify.User.String():
-			faults[t.Instance.Key] += t.Count
+			wc.faults[t.Instance.Key] += t.Count
 		case t.Class == classify.Platform.String():
-			platform = add(platform, t)
+			wc.platform = add(wc.platform, t)
 		}
 		if t.Rule == classify.DefaultRule {
-			unclassified = add(unclassified, t)
+			wc.unclassified = add(wc.unclassified, t)
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	sec.Codes = mostFirst(platform, maxReportCodes)
-	sec.Unclassified = mostFirst(unclassified, len(unclassified))
-	for key, n := range faults {
+	return wc, err
+}
+
+// fill puts the codes in an SLO's section: the codes that burned the
+// budget, the tenants with the most user faults and the codes no rule
+// knew.
+func (wc weekCodes) fill(sec *report.SLO) {
+	sec.Codes = mostFirst(wc.platform, maxReportCodes)
+	sec.Unclassified = mostFirst(wc.unclassified, len(wc.unclassified))
+	for key, n := range wc.faults {
 		lset, err := parseLabelsJSON(key)
 		if err != nil {
-			return fmt.Errorf("instance %s: %w", key, err)
+			continue // not a key the service wrote
 		}
 		sec.UserFaults = append(sec.UserFaults, report.Instance{Labels: lset.Map(), UserFaults: n, SLI: math.NaN(), BudgetRemaining: math.NaN(), Burned: math.NaN()})
 	}
@@ -124,9 +150,8 @@ func (s *Service) weekCodes(ctx context.Context, sec *report.SLO, sp *burnrate.S
 	})
 	sec.UserFaults = sec.UserFaults[:min(len(sec.UserFaults), maxReportInstances)]
 	for i := range sec.Instances {
-		sec.Instances[i].UserFaults = faults[labelsJSON(labels.FromMap(sec.Instances[i].Labels))]
+		sec.Instances[i].UserFaults = wc.faults[labelsJSON(labels.FromMap(sec.Instances[i].Labels))]
 	}
-	return nil
 }
 
 // excludedMinutes is the time in [from, to) that maintenance windows took
