@@ -80,6 +80,9 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	emit := func(t burnrate.Transition) error { return write(out, t) }
 	start := time.Now()
+	router := ingest.NewRouter(cfg, classifier)
+	replay, summary := router.Replay, router.WriteSummary
+	closeState := func() error { return nil }
 	if *storage != "" {
 		// The same replay, through the service, into its state.
 		svc, err := service.New(ctx, service.Options{
@@ -90,28 +93,19 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if err != nil {
 			return err
 		}
-		st, err := svc.Import(ctx, samples, emit)
-		if ferr := out.Flush(); err == nil {
-			err = ferr
-		}
-		if cerr := svc.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		svc.WriteSummary(stderr, st, time.Since(start))
-		return nil
+		replay, summary, closeState = svc.Import, svc.WriteSummary, svc.Close
 	}
-	router := ingest.NewRouter(cfg, classifier)
-	st, err := router.Replay(ctx, samples, emit)
+	st, err := replay(ctx, samples, emit)
 	if ferr := out.Flush(); err == nil {
 		err = ferr
+	}
+	if cerr := closeState(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	router.WriteSummary(stderr, st, time.Since(start))
+	summary(stderr, st, time.Since(start))
 	return nil
 }
 
