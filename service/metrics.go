@@ -62,7 +62,7 @@ type Metrics struct {
 // runtime and process collectors, on reg. perInstance adds
 // burnwatch_instance_burn_rate, one series per SLO instance and window: off by
 // default, since tens of thousands of instances would flood Prometheus.
-func NewMetrics(reg *prometheus.Registry, perInstance bool) *Metrics {
+func NewMetrics(reg prometheus.Registerer, perInstance bool) *Metrics {
 	m := &Metrics{
 		EvaluationDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "burnwatch_evaluation_duration_seconds",
