@@ -5,49 +5,110 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/burnwatch/burnwatch/slo"
 )
 
-// snapshotVersion is the format of MarshalBinary; a change that a running
-// service cannot read back bumps it.
-const snapshotVersion = 1
+// snapshotVersion is the format MarshalBinary writes: 2, the counts as
+// varint deltas, about a fifth of version 1's fixed 16 bytes a count.
+// UnmarshalBinary reads both.
+const snapshotVersion = 2
 
 // ErrLayoutChanged is returned by UnmarshalBinary for a snapshot taken
 // under another layout (the SLO's period or policy changed): its history
 // cannot be mapped onto the new one and the instance starts afresh.
 var ErrLayoutChanged = errors.New("the instance's history was kept in another layout")
 
-// MarshalBinary returns the instance's state — its history, alert states
-// and totals — for the service to keep across restarts.
+// MarshalBinary returns the instance's whole state — its history, alert
+// states, totals and its part in the surge guard — for the service to
+// keep across restarts.
 func (in *Instance) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 0, 64+len(in.store.ring)*16)
+	b := make([]byte, 0, 1024+len(in.store.ring)*4)
 	b = append(b, snapshotVersion)
-	b = in.store.append(b)
+	b = in.store.appendCompact(b)
 	for i := range numSeverities {
 		b = append(b, byte(in.alerts[i].State), byte(in.fired[i]))
-		b = binary.LittleEndian.AppendUint64(b, uint64(in.alerts[i].Since))
+		b = binary.AppendVarint(b, in.alerts[i].Since)
 	}
 	for _, f := range []float64{in.Totals.Total, in.Totals.User, in.Totals.Ignore, in.Totals.Platform} {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+		b = appendNumber(b, f)
 	}
 	if in.surge == nil {
 		return append(b, 0), nil
 	}
+	g := in.surge
+	g.flush()
 	b = append(b, 1)
-	in.surge.flush()
-	b = in.surge.store.append(b)
-	return binary.LittleEndian.AppendUint64(b, uint64(in.surge.judged)), nil
+	b = g.store.appendCompact(b)
+	b = binary.AppendVarint(b, g.judged)
+	if !g.surging {
+		return append(b, 0), nil
+	}
+	// A surge under way: its episode goes with it.
+	b = append(b, 1)
+	var ep Episode
+	if g.episode >= 0 && g.episode < len(in.Spec.surge.episodes) {
+		ep = in.Spec.surge.episodes[g.episode]
+	}
+	b = binary.AppendVarint(b, ep.From.UnixMilli())
+	return appendNumber(b, ep.Peak), nil
 }
 
 // UnmarshalBinary restores a state that MarshalBinary returned into an
-// instance of the same SLO.
+// instance of the same SLO, which must be new: a surge under way counts in
+// its SLO's guard again.
 func (in *Instance) UnmarshalBinary(b []byte) error {
 	r := reader{b: b}
-	if v := r.byte(); v != snapshotVersion {
-		return fmt.Errorf("snapshot version %d, want %d", v, snapshotVersion)
+	switch v := r.byte(); v {
+	case 1:
+		return in.unmarshalV1(&r)
+	case snapshotVersion:
+	default:
+		return fmt.Errorf("snapshot version %d, want %d or 1", v, snapshotVersion)
 	}
-	if err := in.store.read(&r); err != nil {
+	if err := in.store.readCompact(&r); err != nil {
+		return err
+	}
+	for i := range numSeverities {
+		in.alerts[i].State = State(r.byte())
+		in.fired[i] = int8(r.byte())
+		in.alerts[i].Since = r.varint()
+	}
+	in.Totals = Events{r.number(), r.number(), r.number(), r.number()}
+	if r.byte() != 1 {
+		return r.err
+	}
+	g := in.surge
+	if g == nil {
+		// The guard was turned off since: its part is read and dropped.
+		var skip Store
+		if err := skip.readCompact(&r); err != nil {
+			return err
+		}
+		r.varint()
+		if r.byte() == 1 {
+			r.varint()
+			r.number()
+		}
+		return r.err
+	}
+	if err := g.store.readCompact(&r); err != nil {
+		return err
+	}
+	g.judged = r.varint()
+	if r.byte() == 1 {
+		from, peak := r.varint(), r.number()
+		if r.err == nil {
+			in.Spec.surge.resume(in, time.UnixMilli(from).UTC(), peak)
+		}
+	}
+	return r.err
+}
+
+// unmarshalV1 reads the rest of a version 1 snapshot.
+func (in *Instance) unmarshalV1(r *reader) error {
+	if err := in.store.read(r); err != nil {
 		return err
 	}
 	for i := range numSeverities {
@@ -57,7 +118,7 @@ func (in *Instance) UnmarshalBinary(b []byte) error {
 	}
 	in.Totals = Events{r.float64(), r.float64(), r.float64(), r.float64()}
 	if r.byte() == 1 && in.surge != nil {
-		if err := in.surge.store.read(&r); err != nil {
+		if err := in.surge.store.read(r); err != nil {
 			return err
 		}
 		in.surge.judged = int64(r.uint64())
@@ -100,6 +161,86 @@ func (s *Store) read(r *reader) error {
 	return r.err
 }
 
+// appendCompact writes the store in version 2's form: the layout and
+// positions as varints, then each ring's counts oldest first as the
+// difference from the count before, so that a steady instance's minutes
+// take a byte or two each.
+func (s *Store) appendCompact(b []byte) []byte {
+	for _, v := range []int64{int64(s.fine), int64(s.step), int64(len(s.ring)), s.head, s.start, s.headIx} {
+		b = binary.AppendVarint(b, v)
+	}
+	var prev Counts
+	s.eachSlot(func(i int) {
+		c := s.ring[i]
+		b = appendNumber(b, c.Valid-prev.Valid)
+		b = appendNumber(b, c.Bad-prev.Bad)
+		prev = c
+	})
+	return b
+}
+
+// readCompact reads what appendCompact wrote into a store of the same
+// layout.
+func (s *Store) readCompact(r *reader) error {
+	fine, step, n := r.varint(), r.varint(), r.varint()
+	if r.err != nil {
+		return r.err
+	}
+	if s.ring == nil {
+		// A store only read to be skipped takes the layout it finds.
+		if n < 0 || n > 1<<20 || fine < 0 || fine > n {
+			return errors.New("snapshot holds an impossible layout")
+		}
+		*s = Store{ring: make([]Counts, n), fine: int32(fine), step: int32(step)}
+	}
+	if fine != int64(s.fine) || step != int64(s.step) || n != int64(len(s.ring)) {
+		return ErrLayoutChanged
+	}
+	s.head, s.start, s.headIx = r.varint(), r.varint(), r.varint()
+	if s.headIx < 0 || s.headIx >= int64(s.fine) {
+		return errors.New("snapshot holds an impossible position")
+	}
+	var prev Counts
+	s.eachSlot(func(i int) {
+		prev = Counts{prev.Valid + r.number(), prev.Bad + r.number()}
+		s.ring[i] = prev
+	})
+	return r.err
+}
+
+// eachSlot calls fn with the index of every slot of the ring, each ring
+// oldest first: the fine minutes from the one after the head round to the
+// head, then the coarse boundaries from the one after the newest.
+func (s *Store) eachSlot(fn func(i int)) {
+	n := int(s.fine)
+	for j := 1; j <= n; j++ {
+		fn((int(s.headIx) + j) % n)
+	}
+	cn := len(s.ring) - n
+	if cn <= 0 || s.step <= 0 {
+		return
+	}
+	newest := int((s.head - 1) / int64(s.step) % int64(cn))
+	if newest < 0 {
+		newest += cn
+	}
+	for j := 1; j <= cn; j++ {
+		fn(n + (newest+j)%cn)
+	}
+}
+
+// appendNumber writes a count: an integer (the usual case) as a zigzag
+// varint shifted left by one, anything else as a 1 and its 8 bytes.
+func appendNumber(b []byte, f float64) []byte {
+	if i := int64(f); float64(i) == f && i > -1<<61 && i < 1<<61 && !(f == 0 && math.Signbit(f)) {
+		return binary.AppendUvarint(b, zigzag(i)<<1)
+	}
+	b = binary.AppendUvarint(b, 1)
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+}
+
+func zigzag(i int64) uint64 { return uint64(i<<1) ^ uint64(i>>63) }
+
 // reader reads a snapshot, remembering the first error.
 type reader struct {
 	b   []byte
@@ -121,3 +262,39 @@ func (r *reader) take(n int) []byte {
 func (r *reader) byte() byte       { return r.take(1)[0] }
 func (r *reader) uint64() uint64   { return binary.LittleEndian.Uint64(r.take(8)) }
 func (r *reader) float64() float64 { return math.Float64frombits(r.uint64()) }
+
+func (r *reader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errors.New("snapshot is truncated or corrupt")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errors.New("snapshot is truncated or corrupt")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// number reads what appendNumber wrote.
+func (r *reader) number() float64 {
+	u := r.uvarint()
+	if u&1 == 0 {
+		z := u >> 1
+		return float64(int64(z>>1) ^ -int64(z&1))
+	}
+	return r.float64()
+}

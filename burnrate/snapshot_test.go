@@ -1,7 +1,10 @@
 package burnrate
 
 import (
+	"encoding/binary"
 	"errors"
+	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -69,5 +72,108 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	c := NewInstance(&Spec{SLO: sp.SLO, Layout: NewLayout(6*time.Hour, 7*24*time.Hour)}, labels.EmptyLabels())
 	if err := c.UnmarshalBinary(blob); !errors.Is(err, ErrLayoutChanged) {
 		t.Errorf("a snapshot of another layout: %v, want ErrLayoutChanged", err)
+	}
+}
+
+// marshalV1 writes an instance as version 1 did, for the upgrade test.
+func marshalV1(in *Instance) []byte {
+	b := []byte{1}
+	b = in.store.append(b)
+	for i := range numSeverities {
+		b = append(b, byte(in.alerts[i].State), byte(in.fired[i]))
+		b = binary.LittleEndian.AppendUint64(b, uint64(in.alerts[i].Since))
+	}
+	for _, f := range []float64{in.Totals.Total, in.Totals.User, in.Totals.Ignore, in.Totals.Platform} {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+	}
+	in.surge.flush()
+	b = append(b, 1)
+	b = in.surge.store.append(b)
+	return binary.LittleEndian.AppendUint64(b, uint64(in.surge.judged))
+}
+
+// steadyInstance is 31 days of a tenant's traffic, minute by minute, with a
+// few failures and user faults and one fractional count.
+func steadyInstance(sp *Spec) *Instance {
+	in := NewInstance(sp, labels.FromStrings("database", "steady"))
+	for minute := range 31 * 24 * 60 {
+		e := Events{Total: float64(900 + minute%200), User: float64(minute % 7)}
+		if minute%97 == 0 {
+			e.Platform = 3
+		}
+		if minute == 1000 {
+			e.Total += 0.5
+		}
+		in.Add(t0+int64(minute)*m, e)
+	}
+	return in
+}
+
+func TestSnapshotIsCompactAndReadsVersion1(t *testing.T) {
+	cfg, _ := slo.LoadDefault()
+	sp := NewSpec(cfg.SLOs[0], cfg.Classify.Surge)
+	a := steadyInstance(sp)
+	blob, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := marshalV1(a)
+	// Steady integer traffic takes a few bytes a count, against 16 in
+	// version 1.
+	if len(blob)*4 > len(v1) {
+		t.Errorf("snapshot is %d bytes, version 1 %d: want at most a quarter", len(blob), len(v1))
+	}
+	t.Logf("snapshot of 31 days: %d bytes (version 1: %d)", len(blob), len(v1))
+	for name, b := range map[string][]byte{"version 2": blob, "version 1": v1} {
+		r := NewInstance(sp, labels.FromStrings("database", "steady"))
+		if err := r.UnmarshalBinary(b); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r.store.head != a.store.head || r.store.start != a.store.start || !slices.Equal(r.store.ring, a.store.ring) ||
+			!slices.Equal(r.surge.store.ring, a.surge.store.ring) || r.Totals != a.Totals {
+			t.Errorf("%s: restored state differs from the original", name)
+		}
+	}
+	// Every cut of it is refused, not read as something else.
+	for n := range len(blob) {
+		r := NewInstance(sp, labels.FromStrings("database", "steady"))
+		if err := r.UnmarshalBinary(blob[:n]); err == nil {
+			t.Fatalf("a snapshot cut to %d of %d bytes was accepted", n, len(blob))
+		}
+	}
+}
+
+func TestSnapshotKeepsASurgeUnderWay(t *testing.T) {
+	cfg, _ := slo.LoadDefault()
+	sp := NewSpec(cfg.SLOs[0], cfg.Classify.Surge)
+	a := NewInstance(sp, labels.FromStrings("database", "a"))
+	// A week of a few user faults, then an hour of many.
+	var ts int64
+	for minute := range 8 * 24 * 60 {
+		ts = t0 + int64(minute)*m
+		e := Events{Total: 1000, User: 1}
+		if minute > 8*24*60-60 {
+			e.User = 400
+		}
+		a.Add(ts, e)
+		a.Evaluate(ts, func(Transition) {})
+	}
+	if !a.Surging() {
+		t.Fatal("the instance does not surge before the snapshot")
+	}
+	blob, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp2 := NewSpec(cfg.SLOs[0], cfg.Classify.Surge)
+	b := NewInstance(sp2, labels.FromStrings("database", "a"))
+	if err := b.UnmarshalBinary(blob); err != nil {
+		t.Fatal(err)
+	}
+	if !b.Surging() || sp2.surge.surging != 1 {
+		t.Errorf("restored: surging %v, guard counts %d; want true, 1", b.Surging(), sp2.surge.surging)
+	}
+	if eps := sp2.Episodes(); len(eps) != 1 || !eps[0].From.Equal(sp.Episodes()[0].From) || eps[0].Peak != sp.Episodes()[0].Peak {
+		t.Errorf("restored episodes %+v, want %+v", eps, sp.Episodes())
 	}
 }

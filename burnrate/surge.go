@@ -125,6 +125,22 @@ func (g *surgeGuard) step(in *Instance, k int64, ts int64) {
 	s.surging = surging
 }
 
+// resume counts an instance restored in the middle of a surge: it surges
+// again, with the episode it was in.
+func (g *surgeGuard) resume(in *Instance, from time.Time, peak float64) {
+	s := in.surge
+	if s.surging {
+		return
+	}
+	s.surging = true
+	g.surging++
+	s.episode = -1
+	if len(g.episodes) < maxEpisodes {
+		s.episode = len(g.episodes)
+		g.episodes = append(g.episodes, Episode{Labels: in.Labels, From: from, Peak: peak})
+	}
+}
+
 // EvaluateSurge steps the SLO's user-fault surge alert at time ts from
 // the instances' latest judgements, and calls emit if it changed. It fires
 // when at least min_instances and at least min_percent of the SLO's

@@ -6,6 +6,7 @@
 package ingest
 
 import (
+	"math"
 	"slices"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -264,26 +265,37 @@ func (r *Router) classifyErrors(s *Series, in *burnrate.Instance, code string, l
 	return burnrate.Events{Platform: 1}
 }
 
-// Increment counts an increase d of s at ts, as pushed events are.
-func (r *Router) Increment(s *Series, ts int64, d float64, touch func(*burnrate.Instance)) {
-	r.count(s, ts, d, touch)
-}
-
 // Observe takes a counter sample of s at ts (milliseconds) and counts its
 // increase for the series' instances. fresh says whether a first sample
 // is an increase from zero (a series that appeared while we watched) or
 // only a baseline. touch is called for each instance counted for.
 func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(*burnrate.Instance)) {
-	if s.seen && ts <= s.lastTS {
+	d, ok := r.delta(s, ts, v, func(int64) bool { return fresh })
+	if !ok {
+		return
+	}
+	if !s.dirty {
+		s.dirty = true
+		r.dirty = append(r.dirty, s)
+	}
+	r.count(s, ts, d, touch, r.OnAdd)
+}
+
+// delta moves s's cursor to the sample (ts, v) and returns the increase
+// since the sample before, by Prometheus's counter-reset rule; false for a
+// sample to ignore: read before, or not a number (a staleness marker). For
+// a series' first sample, fresh says whether it counts from zero.
+func (r *Router) delta(s *Series, ts int64, v float64, fresh func(ts int64) bool) (float64, bool) {
+	if s.seen && ts <= s.lastTS || math.IsNaN(v) {
 		// Read before: a live source re-reads from its cursor after a
 		// failed cycle, and counting a sample twice would be wrong.
-		return
+		return 0, false
 	}
 	var d float64
 	switch {
 	case !s.seen:
 		s.seen = true
-		if fresh && !r.Baseline {
+		if fresh(ts) && !r.Baseline {
 			d = v
 		}
 	case v < s.last:
@@ -294,14 +306,20 @@ func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(
 		d = v - s.last
 	}
 	s.last, s.lastTS = v, ts
-	if !s.dirty {
-		s.dirty = true
-		r.dirty = append(r.dirty, s)
-	}
-	r.count(s, ts, d, touch)
+	return d, true
 }
 
-func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Instance)) {
+// Increment counts an increase d of s at ts, as pushed events are.
+func (r *Router) Increment(s *Series, ts int64, d float64, touch func(*burnrate.Instance)) {
+	r.count(s, ts, d, touch, r.OnAdd)
+}
+
+// countWith counts an increase d of s at ts, telling journal.
+func (r *Router) countWith(s *Series, ts int64, d float64, journal func(*burnrate.Instance, int64, burnrate.Events)) {
+	r.count(s, ts, d, nil, journal)
+}
+
+func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Instance), journal func(*burnrate.Instance, int64, burnrate.Events)) {
 	s.Increase += d
 	excluded := false
 	for _, t := range s.targets {
@@ -311,10 +329,12 @@ func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Inst
 			excluded = true
 		}
 		t.inst.Add(ts, e)
-		if r.OnAdd != nil {
-			r.OnAdd(t.inst, ts, e)
+		if journal != nil {
+			journal(t.inst, ts, e)
 		}
-		touch(t.inst)
+		if touch != nil {
+			touch(t.inst)
+		}
 	}
 	if s.errors {
 		s.recent.add(ts, d)
