@@ -65,19 +65,31 @@ type TransitionRecord struct {
 	JSON    []byte // the transition line
 }
 
-// Cycle is everything one evaluation cycle changed.
+// Cycle is everything one evaluation cycle changed. Most cycles write
+// only what is new to the record (transitions, alert states, the outbox,
+// how far each source is evaluated, complete hours of history); a
+// checkpoint also writes what a restart needs to rebuild the engine: the
+// journal of what was counted since the last checkpoint, snapshots of
+// some instances, every series' cursor and the read cursor of each
+// source. Between checkpoints a restart reads its sources again from the
+// last one.
 type Cycle struct {
 	// Time is the cycle's evaluation time (ms). It must be after the last
 	// committed cycle's: cycles are committed once each, in order.
 	Time int64
-	// Journal is what the cycle counted, appended to the journal. In a cycle
-	// with Snapshots it is not stored: the snapshots include it.
+	// Journal is what was counted since the last checkpoint, kept as one
+	// blob. In a cycle with Snapshots it is not stored: the snapshots
+	// include it.
 	Journal []JournalEntry
-	// Cursors are upserted by (Source, Series).
-	Cursors []SeriesCursor
-	// SourceCursors maps a source's name to the time it has read up to (ms);
-	// upserted.
+	// CursorSets replaces, for each source named, the cursors of all its
+	// series.
+	CursorSets map[string][]SeriesCursor
+	// SourceCursors maps a source's name to the time it has read up to (ms)
+	// as of the journal and cursors of this cycle; upserted.
 	SourceCursors map[string]int64
+	// Evaluated maps a source's name to the last minute (ms) whose
+	// evaluation this cycle's transitions include; upserted.
+	Evaluated map[string]int64
 	// Alerts are upserted by ID.
 	Alerts []AlertState
 	// Transitions are appended to the log; Commit sets their Seq once the
@@ -87,9 +99,9 @@ type Cycle struct {
 	// with them so that none is lost or made twice; each names the index
 	// of its transition in Transitions.
 	Outbox []OutboxEntry
-	// Consumed are the ids of pushed batches this cycle counted: they are
-	// deleted. An id that is not pending fails the cycle, since counting a
-	// batch twice is the error it would hide.
+	// Consumed are the ids of pushed batches the journal (or the snapshots)
+	// counted: they are deleted. An id that is not pending fails the cycle,
+	// since counting a batch twice is the error it would hide.
 	Consumed []int64
 	// Snapshots, when not empty, is the full state of every instance as of
 	// the end of this cycle, this cycle's Journal included. It replaces all
@@ -126,7 +138,7 @@ func (db *DB) Commit(ctx context.Context, c Cycle) error {
 		// Should the transaction have committed after all (an error on the
 		// way back from a commit that reached the disk), the ids would be
 		// wrong: read them again at the next cycle.
-		db.ids = nil
+		db.ids, db.series = nil, nil
 		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			// A cancellation can surface as whatever the driver was
 			// doing ("statement is closed"); say what it was.
@@ -163,9 +175,11 @@ func (c *Cycle) validate() error {
 			return err
 		}
 	}
-	for _, cur := range c.Cursors {
-		if math.IsNaN(cur.Value) {
-			return fmt.Errorf("cursor %s %s: value is NaN", cur.Source, cur.Series)
+	for source, set := range c.CursorSets {
+		for _, cur := range set {
+			if math.IsNaN(cur.Value) {
+				return fmt.Errorf("cursor %s %s: value is NaN", source, cur.Series)
+			}
 		}
 	}
 	for _, a := range c.Alerts {
@@ -220,19 +234,21 @@ func (db *DB) commit(ctx context.Context, c *Cycle) (seqs []int64, ids map[Insta
 		if err := writeSnapshots(ctx, tx, inst, c); err != nil {
 			return nil, nil, err
 		}
-	} else {
-		if err := writeJournal(ctx, tx, inst, c.Journal); err != nil {
-			return nil, nil, err
-		}
-		ids = inst.created
+	} else if err := writeJournalBlob(ctx, tx, inst, c); err != nil {
+		return nil, nil, err
 	}
+	ids = inst.created
 	if len(c.Snapshots) > 0 {
-		// The instances left are those with a snapshot or a history.
+		// Rows may have gone: the ids left are read again.
 		if ids, err = loadIDs(ctx, tx); err != nil {
 			return nil, nil, err
 		}
 	}
-	if err := writeCursors(ctx, tx, c); err != nil {
+	created := map[seriesKey]int64{}
+	if err := db.writeCursorSets(ctx, tx, c, created); err != nil {
+		return nil, nil, err
+	}
+	if err := writeSourceCursors(ctx, tx, c); err != nil {
 		return nil, nil, err
 	}
 	if err := writeAlerts(ctx, tx, c.Alerts); err != nil {
@@ -252,6 +268,9 @@ func (db *DB) commit(ctx context.Context, c *Cycle) (seqs []int64, ids map[Insta
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, nil, err
+	}
+	for k, id := range created {
+		db.series[k] = id
 	}
 	return seqs, ids, nil
 }
@@ -293,33 +312,12 @@ func (in *instanceIDs) close() {
 	}
 }
 
-func writeJournal(ctx context.Context, tx *sql.Tx, inst *instanceIDs, journal []JournalEntry) error {
-	if len(journal) == 0 {
-		return nil
-	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO journal (instance, minute, total, user, ignored, platform) VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("writing journal: %w", err)
-	}
-	defer st.Close()
-	for _, e := range journal {
-		id, err := inst.id(ctx, e.Instance)
-		if err != nil {
-			return fmt.Errorf("writing journal: %w", err)
-		}
-		if _, err := st.ExecContext(ctx, id, e.Minute, e.Total, e.User, e.Ignore, e.Platform); err != nil {
-			return fmt.Errorf("writing journal: %w", err)
-		}
-	}
-	return nil
-}
-
 // writeSnapshots replaces the snapshots and empties the journal, and
 // forgets the instances left with neither a snapshot nor a history.
 func writeSnapshots(ctx context.Context, tx *sql.Tx, inst *instanceIDs, c *Cycle) error {
 	// Delete before inserting, so that the pages of the old snapshots are
 	// free for the new ones and the file does not grow to hold both.
-	for _, q := range []string{`DELETE FROM journal`, `DELETE FROM snapshots`} {
+	for _, q := range []string{`DELETE FROM journal`, `DELETE FROM journal_blobs`, `DELETE FROM snapshots`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("replacing snapshots: %w", err)
 		}
@@ -338,10 +336,8 @@ func writeSnapshots(ctx context.Context, tx *sql.Tx, inst *instanceIDs, c *Cycle
 			return fmt.Errorf("writing snapshot of %s/%q: %w", s.Instance.SLO, s.Instance.Key, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE id NOT IN (SELECT instance FROM snapshots)
-		AND NOT EXISTS (SELECT 1 FROM history h WHERE h.instance = instances.id)
-		AND NOT EXISTS (SELECT 1 FROM history_codes c WHERE c.instance = instances.id)`); err != nil {
-		return fmt.Errorf("forgetting instances: %w", err)
+	if err := forgetBare(ctx, tx); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE progress SET snapshot_time = ?`, c.Time); err != nil {
 		return fmt.Errorf("writing progress: %w", err)
@@ -349,24 +345,17 @@ func writeSnapshots(ctx context.Context, tx *sql.Tx, inst *instanceIDs, c *Cycle
 	return nil
 }
 
-func writeCursors(ctx context.Context, tx *sql.Tx, c *Cycle) error {
-	if len(c.Cursors) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO series_cursors (source, series, ts, value) VALUES (?, ?, ?, ?)
-			ON CONFLICT (source, series) DO UPDATE SET ts = excluded.ts, value = excluded.value`)
-		if err != nil {
-			return fmt.Errorf("writing series cursors: %w", err)
-		}
-		defer st.Close()
-		for _, cur := range c.Cursors {
-			if _, err := st.ExecContext(ctx, cur.Source, cur.Series, cur.TS, cur.Value); err != nil {
-				return fmt.Errorf("writing series cursor %s %s: %w", cur.Source, cur.Series, err)
-			}
-		}
-	}
+func writeSourceCursors(ctx context.Context, tx *sql.Tx, c *Cycle) error {
 	for source, ts := range c.SourceCursors {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO source_cursors (source, ts) VALUES (?, ?)
 			ON CONFLICT (source) DO UPDATE SET ts = excluded.ts`, source, ts); err != nil {
 			return fmt.Errorf("writing source cursor %s: %w", source, err)
+		}
+	}
+	for source, ms := range c.Evaluated {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO source_cursors (source, ts, evaluated) VALUES (?, 0, ?)
+			ON CONFLICT (source) DO UPDATE SET evaluated = excluded.evaluated`, source, ms); err != nil {
+			return fmt.Errorf("writing the evaluation of source %s: %w", source, err)
 		}
 	}
 	return nil

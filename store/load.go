@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 )
 
 // State is everything the file holds for a restart.
@@ -12,12 +14,18 @@ type State struct {
 	SnapshotTime int64
 	// Snapshots are in (SLO, Key) order, bytewise.
 	Snapshots []Snapshot
-	// Journal is what cycles after the snapshot counted, in commit order: the
-	// snapshots plus the journal are the state as of LastCycle.
+	// Journal is what was counted after each instance's snapshot, in
+	// commit order: the snapshots plus the journal are the state as of the
+	// last checkpoint.
 	Journal []JournalEntry
 	// Cursors are in (Source, Series) order.
-	Cursors       []SeriesCursor
+	Cursors []SeriesCursor
+	// SourceCursors are how far each source was read as of the journal
+	// and the cursors: where a restart reads on from.
 	SourceCursors map[string]int64
+	// Evaluated is, per source, the last minute (ms) evaluated: the
+	// transitions up to it are in the log.
+	Evaluated map[string]int64
 	// Alerts are in ID order.
 	Alerts []AlertState
 	// LastCycle is the time of the last committed cycle, 0 if none.
@@ -80,6 +88,8 @@ func loadSnapshots(ctx context.Context, tx *sql.Tx, s *State) error {
 	return rows.Err()
 }
 
+// loadJournal reads the journal since the snapshots: the rows version 4
+// wrote, then the blobs, in commit order.
 func loadJournal(ctx context.Context, tx *sql.Tx, s *State) error {
 	ids, err := loadIDs(ctx, tx)
 	if err != nil {
@@ -103,39 +113,112 @@ func loadJournal(ctx context.Context, tx *sql.Tx, s *State) error {
 		e.Instance = byID[id] // present: a foreign key
 		s.Journal = append(s.Journal, e)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	blobs, err := tx.QueryContext(ctx, `SELECT seq, entries FROM journal_blobs ORDER BY seq`)
+	if err != nil {
+		return err
+	}
+	defer blobs.Close()
+	for blobs.Next() {
+		var (
+			seq  int64
+			blob []byte
+		)
+		if err := blobs.Scan(&seq, &blob); err != nil {
+			return err
+		}
+		err := decodeJournal(blob, func(e journalEntry) {
+			k, ok := byID[e.id]
+			if !ok {
+				return // a row forgotten since: cannot happen, as a snapshot empties the journal
+			}
+			s.Journal = append(s.Journal, JournalEntry{Instance: k, Minute: e.minute, Total: e.total, User: e.user, Ignore: e.ignore, Platform: e.platform})
+		})
+		if err != nil {
+			return fmt.Errorf("journal blob %d: %w", seq, err)
+		}
+	}
+	return blobs.Err()
 }
 
+// loadCursors reads every series' cursor: a source's set, or the rows of
+// version 4 for a source without one.
 func loadCursors(ctx context.Context, tx *sql.Tx, s *State) error {
-	rows, err := tx.QueryContext(ctx, `SELECT source, series, ts, value FROM series_cursors ORDER BY source, series`)
+	ids, err := loadSeriesIDs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	keys := make(map[int64]string, len(ids))
+	for k, id := range ids {
+		keys[id] = k.series
+	}
+	sets := map[string]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT source, cursors FROM cursor_sets`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c SeriesCursor
-		if err := rows.Scan(&c.Source, &c.Series, &c.TS, &c.Value); err != nil {
+		var (
+			source string
+			blob   []byte
+		)
+		if err := rows.Scan(&source, &blob); err != nil {
 			return err
 		}
-		s.Cursors = append(s.Cursors, c)
+		sets[source] = true
+		if err := decodeCursorSet(source, blob, keys, func(c SeriesCursor) { s.Cursors = append(s.Cursors, c) }); err != nil {
+			return fmt.Errorf("cursors of %s: %w", source, err)
+		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	legacy, err := tx.QueryContext(ctx, `SELECT source, series, ts, value FROM series_cursors ORDER BY source, series`)
+	if err != nil {
+		return err
+	}
+	defer legacy.Close()
+	for legacy.Next() {
+		var c SeriesCursor
+		if err := legacy.Scan(&c.Source, &c.Series, &c.TS, &c.Value); err != nil {
+			return err
+		}
+		if !sets[c.Source] {
+			s.Cursors = append(s.Cursors, c)
+		}
+	}
+	if err := legacy.Err(); err != nil {
+		return err
+	}
+	slices.SortFunc(s.Cursors, func(a, b SeriesCursor) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Series, b.Series))
+	})
+	return nil
 }
 
 func loadSourceCursors(ctx context.Context, tx *sql.Tx, s *State) error {
-	rows, err := tx.QueryContext(ctx, `SELECT source, ts FROM source_cursors`)
+	rows, err := tx.QueryContext(ctx, `SELECT source, ts, evaluated FROM source_cursors`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	s.SourceCursors = make(map[string]int64)
+	s.Evaluated = make(map[string]int64)
 	for rows.Next() {
 		var source string
-		var ts int64
-		if err := rows.Scan(&source, &ts); err != nil {
+		var ts, evaluated int64
+		if err := rows.Scan(&source, &ts, &evaluated); err != nil {
 			return err
 		}
-		s.SourceCursors[source] = ts
+		if ts > 0 {
+			s.SourceCursors[source] = ts
+		}
+		if evaluated > 0 {
+			s.Evaluated[source] = evaluated
+		}
 	}
 	return rows.Err()
 }

@@ -21,7 +21,7 @@ const cycleInterval = 30_000
 // parent) knows what any prefix of cycles must have left in the file.
 type gen struct {
 	instances int // instances counting each cycle (about two thirds of them)
-	series    int // series cursors (half of them move each cycle)
+	series    int // series cursors (a set written every other cycle)
 	alerts    int // alerts; alert j changes state every j+2 cycles
 	snapEvery int // a snapshot cycle every snapEvery cycles; 0: never
 	blob      int // bytes of a snapshot's state
@@ -63,6 +63,7 @@ func blob(n int64, i, size int) []byte {
 
 func (g gen) isSnapshot(n int64) bool { return g.snapEvery > 0 && n%int64(g.snapEvery) == 0 }
 
+
 // cycle is cycle n (n >= 1).
 func (g gen) cycle(n int64) Cycle {
 	t := cycleTime(n)
@@ -83,16 +84,21 @@ func (g gen) cycle(n int64) Cycle {
 			Platform: float64((n * int64(i)) % 7),
 		})
 	}
-	for s := range g.series {
-		if (n+int64(s))%2 != 0 {
-			continue
+	if n%2 == 0 && g.series > 0 {
+		// The whole set, but for a series that comes and goes.
+		c.CursorSets = map[string][]SeriesCursor{}
+		for s := range g.series {
+			if s == 1 && n%4 == 0 {
+				continue
+			}
+			c.CursorSets["prom"] = append(c.CursorSets["prom"], SeriesCursor{
+				Source: "prom",
+				Series: fmt.Sprintf(`{__name__="neo4j_queries_total",database="db-%d"}`, s),
+				TS:     t - int64(s),
+				Value:  float64(n*1000 + int64(s)),
+			})
 		}
-		c.Cursors = append(c.Cursors, SeriesCursor{
-			Source: "prom",
-			Series: fmt.Sprintf(`{__name__="neo4j_queries_total",database="db-%d"}`, s),
-			TS:     t,
-			Value:  float64(n*1000 + int64(s)),
-		})
+		c.Evaluated = map[string]int64{"prom": t - t%60_000}
 	}
 	for j := range g.alerts {
 		was, is := alertState(j, n-1), alertState(j, n)
@@ -132,6 +138,7 @@ type model struct {
 	journal       []JournalEntry
 	cursors       map[[2]string]SeriesCursor
 	sourceCursors map[string]int64
+	evaluated     map[string]int64
 	alerts        map[string]AlertState
 	transitions   []TransitionRecord
 	lastCycle     int64
@@ -141,6 +148,7 @@ func newModel() *model {
 	return &model{
 		cursors:       make(map[[2]string]SeriesCursor),
 		sourceCursors: make(map[string]int64),
+		evaluated:     make(map[string]int64),
 		alerts:        make(map[string]AlertState),
 	}
 }
@@ -153,10 +161,18 @@ func (m *model) apply(c Cycle) {
 	} else {
 		m.journal = append(m.journal, c.Journal...)
 	}
-	for _, cur := range c.Cursors {
-		m.cursors[[2]string{cur.Source, cur.Series}] = cur
+	for source, set := range c.CursorSets {
+		for k := range m.cursors {
+			if k[0] == source {
+				delete(m.cursors, k)
+			}
+		}
+		for _, cur := range set {
+			m.cursors[[2]string{cur.Source, cur.Series}] = cur
+		}
 	}
 	maps.Copy(m.sourceCursors, c.SourceCursors)
+	maps.Copy(m.evaluated, c.Evaluated)
 	for _, a := range c.Alerts {
 		m.alerts[a.ID] = a
 	}
@@ -174,6 +190,7 @@ func (m *model) state() State {
 		Snapshots:     slices.Clone(m.snapshots),
 		Journal:       slices.Clone(m.journal),
 		SourceCursors: maps.Clone(m.sourceCursors),
+		Evaluated:     maps.Clone(m.evaluated),
 		LastCycle:     m.lastCycle,
 	}
 	slices.SortFunc(s.Snapshots, func(a, b Snapshot) int {
@@ -210,6 +227,9 @@ func checkState(t testing.TB, got, want State) {
 	}
 	if !maps.Equal(got.SourceCursors, want.SourceCursors) {
 		t.Errorf("SourceCursors = %v, want %v", got.SourceCursors, want.SourceCursors)
+	}
+	if !maps.Equal(got.Evaluated, want.Evaluated) {
+		t.Errorf("Evaluated = %v, want %v", got.Evaluated, want.Evaluated)
 	}
 	checkSlice(t, "Snapshots", got.Snapshots, want.Snapshots, func(a, b Snapshot) bool {
 		return a.Instance == b.Instance && a.Labels == b.Labels && bytes.Equal(a.State, b.State)

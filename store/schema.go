@@ -147,6 +147,28 @@ CREATE TABLE history_cursors (
 	hour INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 5: checkpoints whose writes follow what changed: the journal as one
+	// blob a checkpoint, series cursors as one blob a source, and how far
+	// each source's minutes are evaluated.
+	`
+CREATE TABLE journal_blobs (
+	seq     INTEGER PRIMARY KEY,
+	time    INTEGER NOT NULL,
+	entries BLOB NOT NULL
+);
+
+CREATE TABLE series (
+	id     INTEGER PRIMARY KEY,
+	source TEXT NOT NULL,
+	key    BLOB NOT NULL,
+	UNIQUE (source, key)
+);
+CREATE TABLE cursor_sets (
+	source  TEXT PRIMARY KEY,
+	cursors BLOB NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE source_cursors ADD COLUMN evaluated INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // schemaVersion is the schema version this build writes.

@@ -51,6 +51,8 @@ type DB struct {
 	// succeeded, with the ids that commit created; nil means "read it at the
 	// next commit".
 	ids map[InstanceKey]int64
+	// series is the same for the series table, by source and key.
+	series map[seriesKey]int64
 }
 
 // Open opens the state file at path, creating it and its parent directories

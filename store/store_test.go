@@ -183,7 +183,7 @@ func TestCommitAllOrNothing(t *testing.T) {
 		{"a NaN count is refused before anything is written", ctx,
 			func(c *Cycle) { c.Journal[len(c.Journal)-1].Platform = math.NaN() }, nil},
 		{"a NaN cursor is refused", ctx,
-			func(c *Cycle) { c.Cursors[0].Value = math.NaN() }, nil},
+			func(c *Cycle) { c.CursorSets["prom"][0].Value = math.NaN() }, nil},
 		{"an alert state outside the machine is refused", ctx,
 			func(c *Cycle) { c.Alerts = append(c.Alerts, AlertState{ID: "x", State: "pending"}) }, nil},
 	} {
