@@ -48,6 +48,9 @@ type Transition struct {
 	// BudgetRemaining is the instance's share of its period's budget left
 	// at the time of a burn-rate transition (not in the JSON line).
 	BudgetRemaining float64
+	// Onset is when the alert began to fire: Time for a trigger, the
+	// trigger's time for a resolve (not in the JSON line).
+	Onset time.Time
 }
 
 // CodeCount is how often an error code occurred recently.

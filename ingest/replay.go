@@ -51,6 +51,39 @@ const cancelCheck = 1 << 16
 // in one pass into a spool on disk and evaluated from there block by block;
 // memory grows with series and instances, not with the file.
 func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Transition) error) (Stats, error) {
+	return r.ReplayWith(ctx, rd, ReplayOptions{Emit: emit})
+}
+
+// ReplayOptions say how ReplayWith evaluates and what it tells.
+type ReplayOptions struct {
+	// Emit is called with every transition, in time order, when Minutes
+	// is not set.
+	Emit func(burnrate.Transition) error
+	// Minutes, when set, is called at every whole minute T (ms) of the
+	// recording once every sample up to T is counted, instead of
+	// evaluating each instance at each of its samples: the live service's
+	// instants, which an import of a recording takes so that it counts and
+	// evaluates as serve would have.
+	Minutes func(T int64) error
+	// Progress, when set, is told as the replay goes that every sample with
+	// time up to through (ms) has been counted: after each hour of time,
+	// and at the end. An error stops the replay.
+	Progress func(through int64) error
+	// Lookback is how long after the recording's first sample a series'
+	// first sample is still a baseline (ms): a series seen first later
+	// began while it was recorded, and counts from zero. Replay takes 0,
+	// a recording whose series all share its first timestamp; an import
+	// takes the live service's, whose reads see each series at its own
+	// offset within the scrape interval.
+	Lookback int64
+}
+
+// ReplayWith is Replay with options.
+func (r *Router) ReplayWith(ctx context.Context, rd Samples, o ReplayOptions) (Stats, error) {
+	emit := o.Emit
+	if emit == nil {
+		emit = func(burnrate.Transition) error { return nil }
+	}
 	var st Stats
 	sp := newSpool()
 	defer sp.close()
@@ -113,8 +146,24 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 	}
 	var emitErr error
 	var batch []burnrate.Transition
+	nextMinute := int64(math.MinInt64)
+	minutesUpTo := func(ts int64) {
+		if nextMinute == math.MinInt64 {
+			nextMinute = ts - ts%60_000 + 60_000
+			if ts%60_000 == 0 {
+				nextMinute = ts
+			}
+		}
+		for ; nextMinute <= ts && emitErr == nil; nextMinute += 60_000 {
+			emitErr = o.Minutes(nextMinute)
+		}
+	}
 	evaluate := func(ts int64) {
 		if ts == math.MinInt64 {
+			return
+		}
+		if o.Minutes != nil {
+			touched = touched[:0]
 			return
 		}
 		r.Evaluate(ts, touched, func(t burnrate.Transition) { batch = append(batch, t) })
@@ -142,8 +191,11 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 		}
 		// Before a block after a gap: the hours before it are complete,
 		// and must be taken before its samples move the engine on.
-		if r.Progress != nil && emitErr == nil {
-			if emitErr = r.Progress(start - 1); emitErr != nil {
+		if o.Minutes != nil && nextMinute != math.MinInt64 {
+			minutesUpTo(start - 1)
+		}
+		if o.Progress != nil && emitErr == nil {
+			if emitErr = o.Progress(start - 1); emitErr != nil {
 				return emitErr
 			}
 		}
@@ -151,16 +203,29 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 			ts := start + int64(rec.off)
 			if ts != lastTS {
 				evaluate(lastTS)
+				if o.Minutes != nil {
+					if lastTS == math.MinInt64 {
+						// The first minute evaluated is the recording's first.
+						nextMinute = ts - ts%60_000
+						if ts%60_000 > 0 {
+							nextMinute += 60_000
+						}
+					}
+					minutesUpTo(ts - 1)
+				}
 				lastTS = ts
 			}
 			// A series first seen after the recording began started from
 			// zero while it was being recorded.
-			r.Observe(series[rec.ref], ts, rec.v, ts > st.From, touch)
+			r.Observe(series[rec.ref], ts, rec.v, ts > st.From+o.Lookback, touch)
 		}
 		// Hours complete within the block are told now, while the
 		// engine holds them.
-		if r.Progress != nil && emitErr == nil {
-			emitErr = r.Progress(start + blockMS - 1)
+		if o.Minutes != nil && emitErr == nil {
+			minutesUpTo(start + blockMS - 1)
+		}
+		if o.Progress != nil && emitErr == nil {
+			emitErr = o.Progress(start + blockMS - 1)
 		}
 		return emitErr
 	})
@@ -168,8 +233,11 @@ func (r *Router) Replay(ctx context.Context, rd Samples, emit func(burnrate.Tran
 		return st, err
 	}
 	evaluate(lastTS)
-	if r.Progress != nil && st.To >= 0 && emitErr == nil {
-		emitErr = r.Progress(st.To)
+	if o.Minutes != nil && lastTS != math.MinInt64 && emitErr == nil {
+		minutesUpTo(st.To)
+	}
+	if o.Progress != nil && st.To >= 0 && emitErr == nil {
+		emitErr = o.Progress(st.To)
 	}
 	st.Instances = len(r.all)
 	if emitErr != nil {

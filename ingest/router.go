@@ -36,18 +36,6 @@ type Router struct {
 	// excluded from its budget (a maintenance window): they then count as
 	// noise, neither valid nor bad.
 	Excluded func(in *burnrate.Instance, ts int64) bool
-	// Baseline, when set, makes the first sample of every series a
-	// baseline, whatever Observe is told: a backfill cannot tell a series
-	// that began in its range from one it merely had not read before.
-	Baseline bool
-	// OnAdd, when set, is told every increment counted for an instance:
-	// the service journals them.
-	OnAdd func(in *burnrate.Instance, ts int64, e burnrate.Events)
-	// Progress, when set, is told as a replay goes that every sample with
-	// time up to through (ms) has been counted: after each hour of time,
-	// and at the end. The service writes its history from it; an error
-	// stops the replay.
-	Progress func(through int64) error
 	// dirty lists the series observed since TakeDirty last ran.
 	dirty []*Series
 	// inherited are the recent and hourly error counts of the series of
@@ -71,7 +59,7 @@ func (r *Router) Inherit(old *Router) {
 // newSeries makes the series of lset, known by key, with what the router
 // it replaced had counted of it.
 func (r *Router) newSeries(lset labels.Labels, key string) *Series {
-	s := &Series{Labels: lset}
+	s := &Series{Labels: lset, key: key}
 	if old, ok := r.inherited[key]; ok {
 		s.recent, s.hourly = old.recent, old.hourly
 		delete(r.inherited, key)
@@ -99,6 +87,7 @@ func (r *Router) Instances() []*burnrate.Instance { return r.all }
 // Series is one counter series and what its increases count for.
 type Series struct {
 	Labels labels.Labels
+	key    string // Labels as text: the router's key, and the store's
 	// Code and Decision are the error code and its class, for series that
 	// are some SLO's errors.
 	Code     string
@@ -118,6 +107,26 @@ type Series struct {
 // Cursor returns the series' last sample: what the next increase is
 // measured from.
 func (s *Series) Cursor() (ts int64, v float64, ok bool) { return s.lastTS, s.last, s.seen }
+
+// Key is the series' labels as text, as Labels.String writes them: its
+// name in the router and in the store.
+func (s *Series) Key() string { return s.key }
+
+// Source is the name of the source the series is read from: its first
+// SLO's.
+func (s *Series) Source() string {
+	if len(s.targets) == 0 {
+		return ""
+	}
+	return s.targets[0].inst.Spec.SLO.Source
+}
+
+// EachSeries calls fn with every series the router knows.
+func (r *Router) EachSeries(fn func(*Series)) {
+	for _, s := range r.series {
+		fn(s)
+	}
+}
 
 // Restore sets the series' last sample, as a restarted service knew it.
 func (s *Series) Restore(ts int64, v float64) { s.lastTS, s.last, s.seen = ts, v, true }
@@ -278,7 +287,7 @@ func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(
 		s.dirty = true
 		r.dirty = append(r.dirty, s)
 	}
-	r.count(s, ts, d, touch, r.OnAdd)
+	r.count(s, ts, d, touch, nil)
 }
 
 // delta moves s's cursor to the sample (ts, v) and returns the increase
@@ -295,7 +304,7 @@ func (r *Router) delta(s *Series, ts int64, v float64, fresh func(ts int64) bool
 	switch {
 	case !s.seen:
 		s.seen = true
-		if fresh(ts) && !r.Baseline {
+		if fresh(ts) {
 			d = v
 		}
 	case v < s.last:
@@ -311,7 +320,7 @@ func (r *Router) delta(s *Series, ts int64, v float64, fresh func(ts int64) bool
 
 // Increment counts an increase d of s at ts, as pushed events are.
 func (r *Router) Increment(s *Series, ts int64, d float64, touch func(*burnrate.Instance)) {
-	r.count(s, ts, d, touch, r.OnAdd)
+	r.count(s, ts, d, touch, nil)
 }
 
 // countWith counts an increase d of s at ts, telling journal.
@@ -350,13 +359,25 @@ func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Inst
 // guard, and calls emit for every transition with the error codes behind
 // it.
 func (r *Router) Evaluate(ts int64, insts []*burnrate.Instance, emit func(burnrate.Transition)) {
+	r.EvaluateInstances(ts, insts, emit)
+	r.EvaluateSurges(ts, r.Specs, emit)
+}
+
+// EvaluateInstances evaluates the instances at ts and calls emit for every
+// transition, with the platform codes behind it.
+func (r *Router) EvaluateInstances(ts int64, insts []*burnrate.Instance, emit func(burnrate.Transition)) {
 	for _, in := range insts {
 		in.Evaluate(ts, func(t burnrate.Transition) {
 			t.Codes = r.TopCodes(ts, classify.Platform, in)
 			emit(t)
 		})
 	}
-	for _, sp := range r.Specs {
+}
+
+// EvaluateSurges steps the user-fault surge alerts of the SLOs at ts and
+// calls emit for every transition, with the user codes behind it.
+func (r *Router) EvaluateSurges(ts int64, specs []*burnrate.Spec, emit func(burnrate.Transition)) {
+	for _, sp := range specs {
 		sp.EvaluateSurge(ts, func(t burnrate.Transition) {
 			var surging []*burnrate.Instance
 			for _, in := range sp.Instances() {

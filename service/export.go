@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/engine"
 	"github.com/burnwatch/burnwatch/report"
 	"github.com/burnwatch/burnwatch/store"
 )
@@ -80,10 +81,10 @@ func (s *Service) Export(ctx context.Context, q ExportQuery, w report.ExportWrit
 	if q.Margin < 0 {
 		return fmt.Errorf("margin %s is negative", q.Margin)
 	}
-	if span, most := q.To.Sub(q.From)+2*q.Margin, s.historyRetention(); span > most {
+	if span, most := q.To.Sub(q.From)+2*q.Margin, engine.HistoryRetention(s.config()); span > most {
 		return fmt.Errorf("%w: the window and its margins span %s, more than the %s of history kept", ErrExportTooLong, model.Duration(span), model.Duration(most))
 	}
-	slos, err := s.exportSLOs(q.SLO)
+	slos, err := s.exportSLOs(ctx, q.SLO)
 	if err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func (s *Service) Export(ctx context.Context, q ExportQuery, w report.ExportWrit
 			return err
 		}
 		for _, key := range keys {
-			lset, err := parseLabelsJSON(key)
+			lset, err := engine.ParseLabelsJSON(key)
 			if err != nil {
 				return fmt.Errorf("instance %s %s: %w", x.sp.SLO.Name, key, err)
 			}
@@ -140,28 +141,29 @@ func (s *Service) Export(ctx context.Context, q ExportQuery, w report.ExportWrit
 	return w.End()
 }
 
-func (s *Service) exportSLOs(name string) ([]exportSLO, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+func (s *Service) exportSLOs(ctx context.Context, name string) ([]exportSLO, error) {
 	var out []exportSLO
-	for _, sp := range s.router.Specs {
-		if name != "" && sp.SLO.Name != name {
-			continue
+	err := s.do(ctx, func() error {
+		for _, sp := range s.eng.Router().Specs {
+			if name != "" && sp.SLO.Name != name {
+				continue
+			}
+			x := exportSLO{sp: sp, cursor: s.eng.HistoryCursor(sp.SLO.Name), live: map[string]*burnrate.Instance{}}
+			for _, d := range sp.Windows {
+				x.windows = append(x.windows, model.Duration(d).String())
+			}
+			for _, in := range sp.Instances() {
+				x.live[s.eng.KeyOf(in).Key] = in
+			}
+			out = append(out, x)
 		}
-		x := exportSLO{sp: sp, cursor: s.historyCursor[sp.SLO.Name], live: map[string]*burnrate.Instance{}}
-		for _, d := range sp.Windows {
-			x.windows = append(x.windows, model.Duration(d).String())
-		}
-		for _, in := range sp.Instances() {
-			x.live[labelsJSON(in.Labels)] = in
-		}
-		out = append(out, x)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
-		names := make([]string, 0, len(s.cfg.SLOs))
-		for _, x := range s.cfg.SLOs {
-			names = append(names, x.Name)
-		}
+		names := s.sloNames()
 		return nil, fmt.Errorf("no SLO is named %q; the config has %s", name, strings.Join(names, ", "))
 	}
 	return out, nil
@@ -179,13 +181,17 @@ func (s *Service) exportKeys(ctx context.Context, x exportSLO, kFrom, kTo int64)
 		keys[k.Key] = true
 	}
 	if burnrate.HourOf(kTo) >= x.cursor {
-		s.mu.RLock()
-		for key, in := range x.live {
-			if in.LastData() > kFrom*60_000 {
-				keys[key] = true
+		err := s.do(ctx, func() error {
+			for key, in := range x.live {
+				if in.LastData() > kFrom*60_000 {
+					keys[key] = true
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		s.mu.RUnlock()
 	}
 	return slices.Sorted(maps.Keys(keys)), nil
 }
@@ -206,7 +212,7 @@ func (s *Service) alertedInstances(ctx context.Context, from, to int64) (map[sto
 	err := s.db.Transitions(ctx, from, to, func(rec store.TransitionRecord) error {
 		t, err := parseTransitionLine(rec.JSON)
 		if err == nil && t.Alert == burnrate.BurnRateAlert {
-			out[store.InstanceKey{SLO: t.SLO, Key: labelsJSON(labels.FromMap(t.Labels))}] = true
+			out[store.InstanceKey{SLO: t.SLO, Key: engine.LabelsJSON(labels.FromMap(t.Labels))}] = true
 		}
 		return nil
 	})
@@ -244,13 +250,17 @@ func (s *Service) exportInstance(ctx context.Context, x exportSLO, k store.Insta
 	}
 	if in := x.live[k.Key]; in != nil && burnrate.HourOf(kTo) >= x.cursor {
 		// The hours not stored yet, from the engine.
-		s.mu.RLock()
-		for h := max(x.cursor, burnrate.HourOf(kFrom+1)); h <= burnrate.HourOf(kTo); h++ {
-			for _, c := range s.router.HourCodes(in, h) {
-				codes = addCode(codes, report.Code{Code: c.Code, Class: c.Class, Count: c.Count})
+		err := s.do(ctx, func() error {
+			for h := max(x.cursor, burnrate.HourOf(kFrom+1)); h <= burnrate.HourOf(kTo); h++ {
+				for _, c := range s.eng.Router().HourCodes(in, h) {
+					codes = addCode(codes, report.Code{Code: c.Code, Class: c.Class, Count: c.Count})
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		s.mu.RUnlock()
 	}
 	slices.SortFunc(codes, func(a, b report.Code) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
@@ -370,9 +380,17 @@ func (s *Service) eachHour(ctx context.Context, x exportSLO, k store.InstanceKey
 	for ; next < to && !stopped; next++ {
 		row := &zero
 		if in := x.live[k.Key]; in != nil && next >= x.cursor {
-			s.mu.RLock()
-			live, ok := s.historyHour(in, k, next)
-			s.mu.RUnlock()
+			var (
+				live store.HistoryHour
+				ok   bool
+			)
+			err := s.do(ctx, func() error {
+				live, ok = s.eng.HistoryHour(in, k, next)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
 			if ok {
 				row = &live
 			}

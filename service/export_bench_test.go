@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/burnwatch/burnwatch/engine"
 	"github.com/burnwatch/burnwatch/report"
 	"github.com/burnwatch/burnwatch/store"
 )
@@ -110,7 +111,7 @@ func fillExportBench(ctx context.Context, db *store.DB, instances int) error {
 	dbs := make([]exportBenchDB, instances)
 	for i := range dbs {
 		dbs[i] = exportBenchDB{
-			key: store.InstanceKey{SLO: "cypher-availability", Key: labelsJSON(labels.FromStrings("database", fmt.Sprintf("db-%05d", i)))},
+			key: store.InstanceKey{SLO: "cypher-availability", Key: engine.LabelsJSON(labels.FromStrings("database", fmt.Sprintf("db-%05d", i)))},
 			rng: rand.New(rand.NewPCG(20261001, uint64(i))),
 		}
 	}

@@ -88,7 +88,7 @@ func (s *Service) exportRoute(mux *http.ServeMux) {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
 			return
 		}
-		if _, err := s.exportSLOs(q.SLO); err != nil {
+		if _, err := s.exportSLOs(r.Context(), q.SLO); err != nil {
 			writeJSONBody(w, http.StatusNotFound, map[string]any{"error": err.Error()})
 			return
 		}

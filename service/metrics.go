@@ -1,9 +1,15 @@
 package service
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/burnwatch/burnwatch/engine"
+	"github.com/burnwatch/burnwatch/slo"
 )
 
 // RejectReason is why POST /api/v1/events refused a batch; it is the reason
@@ -52,6 +58,15 @@ type Metrics struct {
 	SLOInstances          *prometheus.GaugeVec // {slo}
 	SLOAlertsFiring       *prometheus.GaugeVec // {slo,severity}
 	SLOBudgetRemainingMin *prometheus.GaugeVec // {slo}: the worst instance's budget remaining
+
+	CycleStage           *prometheus.HistogramVec // {stage}: read, apply, commit, notify
+	CycleFailures        prometheus.Counter       // cycles whose apply or commit failed
+	LastSuccessfulCycle  prometheus.Gauge         // Unix seconds
+	SourceLag            *prometheus.GaugeVec     // {source}: now − how far the source is read
+	NotificationsPending *prometheus.GaugeVec     // {receiver}
+	OldestPending        *prometheus.GaugeVec     // {receiver}: age of the oldest pending notification
+	ConfigReloads        *prometheus.CounterVec   // {outcome}: success, failure
+	ConfigLastReload     prometheus.Gauge         // 1 if the last reload succeeded
 
 	// InstanceBurnRate is {slo,instance,window}; nil unless NewMetrics was
 	// asked for per-instance series.
@@ -123,6 +138,47 @@ func NewMetrics(reg prometheus.Registerer, perInstance bool) *Metrics {
 			Help: "The error budget left in the SLO's worst instance, as a fraction of the period's budget; negative when overspent.",
 		}, []string{"slo"}),
 	}
+	m.CycleStage = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "burnwatch_cycle_stage_seconds",
+		Help: "Time spent in each stage of a cycle: read (a source's read), apply (counting and evaluating), commit (the store), notify (making notifications).",
+		// 100µs to 52s.
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 20),
+	}, []string{"stage"})
+	m.CycleFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "burnwatch_cycle_failures_total",
+		Help: "Cycles whose apply or commit failed (a full disk, a broken store).",
+	})
+	m.LastSuccessfulCycle = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "burnwatch_last_successful_cycle_timestamp_seconds",
+		Help: "When a cycle last committed, in Unix seconds.",
+	})
+	m.SourceLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "burnwatch_source_lag_seconds",
+		Help: "How far behind now a source has been read, in seconds.",
+	}, []string{"source"})
+	m.NotificationsPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "burnwatch_notifications_pending",
+		Help: "Notifications in the outbox not yet delivered, by receiver.",
+	}, []string{"receiver"})
+	m.OldestPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "burnwatch_notifications_oldest_pending_seconds",
+		Help: "Age of the oldest notification not yet delivered, by receiver; 0 when none is pending.",
+	}, []string{"receiver"})
+	m.ConfigReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "burnwatch_config_reloads_total",
+		Help: "Config reloads by outcome: success, failure.",
+	}, []string{"outcome"})
+	m.ConfigLastReload = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "burnwatch_config_last_reload_successful",
+		Help: "1 if the last config reload succeeded (or none was tried), 0 if it was rejected.",
+	})
+	m.ConfigLastReload.Set(1)
+	for _, st := range stages {
+		m.CycleStage.WithLabelValues(st)
+	}
+	for _, o := range []string{"success", "failure"} {
+		m.ConfigReloads.WithLabelValues(o)
+	}
 	// Every reason is exported from the start, so that a rate() over
 	// rejections sees the first one.
 	for _, r := range rejectReasons {
@@ -142,6 +198,8 @@ func NewMetrics(reg prometheus.Registerer, perInstance bool) *Metrics {
 		m.EvaluationDuration, m.Evaluations, m.SourceErrors, m.SamplesRead,
 		m.BackfillProgress, m.StoreBytes, m.EventsAccepted, m.EventsRejected,
 		m.Transitions, m.Notifications, m.Reports, m.SLOInstances, m.SLOAlertsFiring, m.SLOBudgetRemainingMin,
+		m.CycleStage, m.CycleFailures, m.LastSuccessfulCycle, m.SourceLag, m.NotificationsPending, m.OldestPending,
+		m.ConfigReloads, m.ConfigLastReload,
 	)
 	if perInstance {
 		m.InstanceBurnRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -212,4 +270,98 @@ func (m *Metrics) rejected(reason RejectReason) {
 // {database="db-1",orchestra="eu-1"}.
 func instanceLabel(instance map[string]string) string {
 	return labels.FromMap(instance).String()
+}
+
+// The stages of a cycle, the stage label of burnwatch_cycle_stage_seconds.
+const (
+	stageRead   = "read"
+	stageApply  = "apply"
+	stageCommit = "commit"
+	stageNotify = "notify"
+)
+
+var stages = []string{stageRead, stageApply, stageCommit, stageNotify}
+
+// stage records the time a stage took since start.
+func (m *Metrics) stage(name string, start time.Time) {
+	if m == nil {
+		return
+	}
+	m.CycleStage.WithLabelValues(name).Observe(time.Since(start).Seconds())
+}
+
+// cycled counts a cycle's outcome.
+func (m *Metrics) cycled(err error, now time.Time) {
+	if m == nil {
+		return
+	}
+	if err != nil {
+		m.CycleFailures.Inc()
+		return
+	}
+	m.LastSuccessfulCycle.Set(float64(now.UnixMilli()) / 1000)
+}
+
+// reloaded counts a config reload.
+func (m *Metrics) reloaded(ok bool) {
+	if m == nil {
+		return
+	}
+	if ok {
+		m.ConfigReloads.WithLabelValues("success").Inc()
+		m.ConfigLastReload.Set(1)
+		return
+	}
+	m.ConfigReloads.WithLabelValues("failure").Inc()
+	m.ConfigLastReload.Set(0)
+}
+
+// pending sets a receiver's pending notifications and the age of the
+// oldest (ms times).
+func (m *Metrics) pending(receiver string, n int, oldest, now int64) {
+	if m == nil {
+		return
+	}
+	m.NotificationsPending.WithLabelValues(receiver).Set(float64(n))
+	age := 0.0
+	if n > 0 {
+		age = float64(max(0, now-oldest)) / 1000
+	}
+	m.OldestPending.WithLabelValues(receiver).Set(age)
+}
+
+// update sets the per-SLO aggregates (and the per-instance burn rates,
+// when asked for) and the sources' lag from a view.
+func (m *Metrics) update(v *engine.View) {
+	if m == nil {
+		return
+	}
+	for _, f := range v.Feeds {
+		if f.Cursor > 0 {
+			m.SourceLag.WithLabelValues(f.Name).Set(float64(max(0, v.Time-f.Cursor)) / 1000)
+		}
+	}
+	for _, sv := range v.SLOs {
+		name := sv.SLO.Name
+		m.SLOInstances.WithLabelValues(name).Set(float64(len(sv.Instances)))
+		for _, sev := range slo.Severities {
+			n := 0
+			for j, s := range sv.Severities {
+				if s == sev {
+					n = sv.Firing[j]
+				}
+			}
+			m.SLOAlertsFiring.WithLabelValues(name, string(sev)).Set(float64(n))
+		}
+		m.SLOBudgetRemainingMin.WithLabelValues(name).Set(sv.WorstBudget)
+		if m.InstanceBurnRate != nil {
+			for i := range sv.Instances {
+				iv := &sv.Instances[i]
+				lm := iv.Labels.Map()
+				for w, r := range iv.Rates {
+					m.SetInstanceBurnRate(name, lm, model.Duration(sv.Windows[w]).String(), r)
+				}
+			}
+		}
+	}
 }

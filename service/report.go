@@ -14,6 +14,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/classify"
+	"github.com/burnwatch/burnwatch/engine"
 	"github.com/burnwatch/burnwatch/report"
 	"github.com/burnwatch/burnwatch/silence"
 	"github.com/burnwatch/burnwatch/store"
@@ -50,38 +51,44 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report
 			return r, err
 		}
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, sp := range s.router.Specs {
-		sec := s.sloSection(sp, end, to.Sub(from))
-		sec.Alerts = alerts[sp.SLO.Name]
-		codes[sp.SLO.Name].fill(&sec)
-		for _, ep := range sp.Episodes() {
-			if ep.From.Before(to) && (ep.To.IsZero() || ep.To.After(from)) {
-				sec.Surges = append(sec.Surges, fmt.Sprintf("%s: user faults at %.0f× its baseline from %s", ep.Labels, ep.Peak, ep.From.Format(time.RFC3339)))
+	silences := s.silenceSet()
+	// The engine's part on the writer, between applies: the sums a report
+	// takes are a few per instance and day, tens of milliseconds for a
+	// large fleet.
+	err = s.do(ctx, func() error {
+		r.SLOs, r.Fleet = nil, report.Fleet{}
+		for _, sp := range s.eng.Router().Specs {
+			sec := s.sloSection(sp, end, to.Sub(from))
+			sec.Alerts = alerts[sp.SLO.Name]
+			codes[sp.SLO.Name].fill(&sec)
+			for _, ep := range sp.Episodes() {
+				if ep.From.Before(to) && (ep.To.IsZero() || ep.To.After(from)) {
+					sec.Surges = append(sec.Surges, fmt.Sprintf("%s: user faults at %.0f× its baseline from %s", ep.Labels, ep.Peak, ep.From.Format(time.RFC3339)))
+				}
 			}
-		}
-		sec.ExcludedMinutes = s.excludedMinutes(sp, from, to)
-		// Met, as the status shows it: the span's SLI at or above the
-		// objective; without data, not met.
-		r.Fleet.SLOs++
-		if sec.SLIWeek >= sec.Objective {
-			r.Fleet.SLOsMet++
-		}
-		for _, in := range sp.Instances() {
-			r.Fleet.Instances++
-			if wk := in.Sum(end, to.Sub(from)); wk.Valid > 0 && 1-wk.Bad/wk.Valid >= sec.Objective {
-				r.Fleet.InstancesMet++
+			sec.ExcludedMinutes = excludedMinutes(silences, sp, from, to)
+			// Met, as the status shows it: the span's SLI at or above the
+			// objective; without data, not met.
+			r.Fleet.SLOs++
+			if sec.SLIWeek >= sec.Objective {
+				r.Fleet.SLOsMet++
 			}
+			for _, in := range sp.Instances() {
+				r.Fleet.Instances++
+				if wk := in.Sum(end, to.Sub(from)); wk.Valid > 0 && 1-wk.Bad/wk.Valid >= sec.Objective {
+					r.Fleet.InstancesMet++
+				}
+			}
+			// At this span's rate, a period's worth of spans burns more than
+			// the whole budget.
+			if spans := float64(sp.SLO.Window.Std()) / float64(to.Sub(from)); sec.BurnedWeek*spans > 1 {
+				r.Fleet.AtRisk = append(r.Fleet.AtRisk, sp.SLO.Name)
+			}
+			r.SLOs = append(r.SLOs, sec)
 		}
-		// At this span's rate, a period's worth of spans burns more than
-		// the whole budget.
-		if spans := float64(sp.SLO.Window.Std()) / float64(to.Sub(from)); sec.BurnedWeek*spans > 1 {
-			r.Fleet.AtRisk = append(r.Fleet.AtRisk, sp.SLO.Name)
-		}
-		r.SLOs = append(r.SLOs, sec)
-	}
-	return r, nil
+		return nil
+	})
+	return r, err
 }
 
 // weekCodes are an SLO's codes of a span, from the history: the platform
@@ -93,11 +100,10 @@ type weekCodes struct {
 }
 
 func (s *Service) sloNames() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	names := make([]string, 0, len(s.router.Specs))
-	for _, sp := range s.router.Specs {
-		names = append(names, sp.SLO.Name)
+	cfg := s.config()
+	names := make([]string, 0, len(cfg.SLOs))
+	for _, x := range cfg.SLOs {
+		names = append(names, x.Name)
 	}
 	return names
 }
@@ -136,7 +142,7 @@ func (wc weekCodes) fill(sec *report.SLO) {
 	sec.Codes = mostFirst(wc.platform, maxReportCodes)
 	sec.Unclassified = mostFirst(wc.unclassified, len(wc.unclassified))
 	for key, n := range wc.faults {
-		lset, err := parseLabelsJSON(key)
+		lset, err := engine.ParseLabelsJSON(key)
 		if err != nil {
 			continue // not a key the service wrote
 		}
@@ -150,7 +156,7 @@ func (wc weekCodes) fill(sec *report.SLO) {
 	})
 	sec.UserFaults = sec.UserFaults[:min(len(sec.UserFaults), maxReportInstances)]
 	for i := range sec.Instances {
-		sec.Instances[i].UserFaults = wc.faults[labelsJSON(labels.FromMap(sec.Instances[i].Labels))]
+		sec.Instances[i].UserFaults = wc.faults[engine.LabelsJSON(labels.FromMap(sec.Instances[i].Labels))]
 	}
 }
 
@@ -158,11 +164,11 @@ func (wc weekCodes) fill(sec *report.SLO) {
 // out of the SLO's budget, for any of its instances: the windows'
 // occurrences as the budget exclusion counts them (whole minutes, clipped
 // to the span), merged so that overlaps count once.
-func (s *Service) excludedMinutes(sp *burnrate.Spec, from, to time.Time) float64 {
+func excludedMinutes(silences *silence.Set, sp *burnrate.Spec, from, to time.Time) float64 {
 	var spans []silence.Span
 	seen := map[string]bool{}
 	add := func(lset map[string]string) {
-		for _, x := range s.silences.Excluded(sp.SLO.Name, lset, from, to) {
+		for _, x := range silences.Excluded(sp.SLO.Name, lset, from, to) {
 			if k := x.Start.String() + x.End.String(); !seen[k] {
 				seen[k] = true
 				spans = append(spans, x)
@@ -412,3 +418,6 @@ func reportTitle(from, to time.Time) string {
 
 func isoYear(t time.Time) int { y, _ := t.ISOWeek(); return y }
 func isoWeek(t time.Time) int { _, w := t.ISOWeek(); return w }
+
+// hourMS is an hour in milliseconds.
+const hourMS = int64(time.Hour / time.Millisecond)

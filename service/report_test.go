@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/engine"
 	"github.com/burnwatch/burnwatch/report"
 )
 
@@ -30,18 +31,20 @@ func TestReportNumbers(t *testing.T) {
 	if from != time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC) {
 		t.Fatalf("2026-W45 starts %v", from)
 	}
-	in := ts.router.Instance("cypher-availability", labels.FromStrings("database", "db-1"))
 	start := from.Add(-7 * 24 * time.Hour)
 	outage := from.Add(3*24*time.Hour + 10*time.Hour) // Thursday 10:00
 	before := start.Add(2*24*time.Hour + 5*time.Hour) // the week before
-	for m := time.Minute; m <= 14*24*time.Hour; m += time.Minute {
-		at := start.Add(m)
-		e := burnrate.Events{Total: 1000}
-		if at.After(outage) && !at.After(outage.Add(30*time.Minute)) || at.After(before) && !at.After(before.Add(10*time.Minute)) {
-			e.Platform = 1000
+	ts.engine(func(eng *engine.Engine) {
+		in := eng.Router().Instance("cypher-availability", labels.FromStrings("database", "db-1"))
+		for m := time.Minute; m <= 14*24*time.Hour; m += time.Minute {
+			at := start.Add(m)
+			e := burnrate.Events{Total: 1000}
+			if at.After(outage) && !at.After(outage.Add(30*time.Minute)) || at.After(before) && !at.After(before.Add(10*time.Minute)) {
+				e.Platform = 1000
+			}
+			in.Add(at.UnixMilli(), e)
 		}
-		in.Add(at.UnixMilli(), e)
-	}
+	})
 	ts.clock = from.Add(7 * 24 * time.Hour)
 
 	r, err := ts.Report(context.Background(), from, from.Add(7*24*time.Hour))
@@ -73,7 +76,9 @@ func TestReportNumbers(t *testing.T) {
 	}
 
 	// Over HTTP, in every format; an instance with no data this week says so.
-	ts.router.Instance("cypher-availability", labels.FromStrings("database", "db-quiet")).Add(start.Add(time.Minute).UnixMilli(), burnrate.Events{Total: 5})
+	ts.engine(func(eng *engine.Engine) {
+		eng.Router().Instance("cypher-availability", labels.FromStrings("database", "db-quiet")).Add(start.Add(time.Minute).UnixMilli(), burnrate.Events{Total: 5})
+	})
 	srv := httptest.NewServer(ts.Handler())
 	defer srv.Close()
 	for _, f := range []string{"md", "html", "json", "csv"} {
@@ -213,7 +218,9 @@ maintenance:
     end: 2026-11-05T03:00:00Z
 `)
 	defer ts.Close()
-	ts.router.Instance("cypher-availability", labels.FromStrings("database", "db-1"))
+	ts.engine(func(eng *engine.Engine) {
+		eng.Router().Instance("cypher-availability", labels.FromStrings("database", "db-1"))
+	})
 	from := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC) // 2026-W45
 	r, err := ts.Report(context.Background(), from, from.Add(7*24*time.Hour))
 	if err != nil {

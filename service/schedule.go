@@ -66,10 +66,9 @@ type reportPoster interface {
 // zone (default Monday 09:00 UTC). It writes a file per format to
 // reports.dir, if set, and posts the formats to reports.receiver, if set.
 func (s *Service) scheduledReports(ctx context.Context) {
-	s.mu.RLock()
-	rc := s.cfg.Reports
-	rcv := s.receivers[rc.Receiver]
-	s.mu.RUnlock()
+	in := s.cur.Load()
+	rc := in.cfg.Reports
+	rcv := in.receivers[rc.Receiver]
 	if !rc.Scheduled() {
 		return
 	}

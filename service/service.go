@@ -1,7 +1,8 @@
-// Package service is burnwatch serve: it reads live sources each
-// evaluation interval, counts and evaluates with the same code replay runs,
-// keeps its state in SQLite across restarts and crashes, and answers over
-// HTTP where every SLO stands.
+// Package service is burnwatch serve: it reads live sources, hands what
+// they bring to the engine (one writer, engine.Apply), commits each result
+// to SQLite, sends the notifications it makes, and answers over HTTP from
+// an immutable view the engine publishes after each apply. docs/dataflow.md
+// draws the path.
 package service
 
 import (
@@ -18,13 +19,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"text/template"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/burnwatch/burnwatch/burnrate"
-	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/engine"
 	"github.com/burnwatch/burnwatch/notify"
 	"github.com/burnwatch/burnwatch/playbooks"
 	"github.com/burnwatch/burnwatch/silence"
@@ -60,14 +60,21 @@ type Options struct {
 	// state is restored, nothing is read from sources, evaluated, sent or
 	// written.
 	ReadOnly bool
+	// Import makes the service count a recording (Import): nothing is
+	// pruned or forgotten by the clock.
+	Import bool
 }
 
 // Timing of the loop, each with why.
 const (
-	// snapshotEvery is how many cycles pass between full snapshots of
-	// every instance; between them only a journal of increments is
-	// written, about a hundredth of a snapshot's bytes.
-	snapshotEvery = 20
+	// checkpointEvery is how often the engine's counts are made
+	// restorable (the journal since the last checkpoint, the series
+	// cursors); a restart reads its sources again from the last one, so
+	// this bounds what it reads twice.
+	checkpointEvery = 10 * time.Minute
+	// snapshotEvery is how often every instance's whole state is written,
+	// so that a restart replays no more than this much journal.
+	snapshotEvery = 6 * time.Hour
 	// readDelay is how far behind now a cycle reads a Prometheus source:
 	// a sample is stamped at its scrape's start and becomes queryable only
 	// once the scrape is ingested.
@@ -76,18 +83,10 @@ const (
 	// complete only a while after their minute: a minute read too early
 	// would be counted short, and never again.
 	datadogDelay = 3 * time.Minute
-	// backfillChunk is the span of history replayed at a time while
-	// backfilling; each chunk is committed with a snapshot, not a journal
-	// row a minute, and with its hours of per-minute history, so that a
-	// restart resumes from the last and the history waiting to be written
-	// never exceeds six hours of the fleet.
-	backfillChunk = 6 * time.Hour
-	// transitionRetention is how long the transition log is kept: a year
-	// of reports and postmortems.
-	transitionRetention = 400 * 24 * time.Hour
-	// tidyAfter is how long finished notifications and the states of
-	// alerts no longer firing are kept: a week to look back at.
-	tidyAfter = 7 * 24 * time.Hour
+	// backfillChunk is the span of history read and applied at a time
+	// while backfilling: each is one request per selector, and is
+	// committed, so that a restart resumes from the last.
+	backfillChunk = time.Hour
 	// minBackfill is the least history a first start reads: the longest
 	// workbook window.
 	minBackfill = 72 * time.Hour
@@ -102,53 +101,34 @@ type Service struct {
 	metrics *Metrics
 	reg     *prometheus.Registry
 
-	ready    atomic.Bool
-	notReady atomic.Value // string: why not ready
+	// The writer: one goroutine owns the engine and the pending cycle, and
+	// runs the jobs sent to it one at a time (apply, commit, queries).
+	jobs    chan func()
+	stopped chan struct{}
+	once    sync.Once
+	// eng and what follows are touched only by the writer.
+	eng            *engine.Engine
+	lastCheckpoint int64
+	lastSnapshot   int64
 
-	mu      sync.RWMutex // guards the rest; a cycle holds it to write
-	cfg     *slo.Config
-	router  *ingest.Router
-	feeds   []*feed
-	noData  map[string]*noDataAlert // by SLO name
-	cycles  int
-	pending cyclePending
-	keys    map[*burnrate.Instance]store.InstanceKey
-	// receivers deliver notifications, by name.
-	receivers map[string]notify.Receiver
-	// dashboard is the config's dashboard URL template, if any.
-	dashboard *template.Template
-	// onsets are the firing alerts' onsets, for their resolves.
-	onsets map[string]time.Time
-	// committed wakes the sender after a commit.
+	// view is where everything stands, as of the last apply.
+	view atomic.Pointer[engine.View]
+	// cur is the running config and what was built from it.
+	cur atomic.Pointer[installation]
+
+	// committed wakes the senders after a commit with notifications.
 	committed chan struct{}
-	// worst are each SLO's instances with the least budget left, as of
-	// the last evaluation.
-	worst map[*burnrate.Spec][]*burnrate.Instance
-	// silences holds the silences and maintenance windows in force.
-	silences *silence.Set
+	// exports lets one export read the store at a time, so that exports
+	// never take the read connections the cycles need.
+	exports chan struct{}
 	// nextReport is when the scheduled report is next due; only the
-	// goroutine running cycles reads and writes it.
+	// goroutine running housekeeping reads and writes it.
 	nextReport time.Time
 	// reportsSending counts the scheduled reports being posted to their
 	// receiver, each in a goroutine of its own; Run waits for them.
 	reportsSending sync.WaitGroup
-	// resent is when each receiver last had its firing alerts re-posted.
-	resent map[string]int64
-	// playbooks are served at /playbooks/ and linked from alerts.
-	playbooks     *playbooks.Set
-	playbooksHTTP http.Handler
-	// lastCommit is the time of the last committed cycle; cycles commit in
-	// increasing time.
-	lastCommit int64
-	// historyCursor is, per SLO, the hour before which its history is
-	// written (flushHistory).
-	historyCursor map[string]int64
-	// importing is set while Import counts a recording: its commits
-	// neither prune nor forget by the clock.
-	importing bool
-	// exports lets one export read the store at a time, so that exports
-	// never take the read connections the cycles need.
-	exports chan struct{}
+	// senders deliver the outbox, a worker per receiver.
+	senders *senders
 }
 
 // New loads the config, opens the store and restores the state a previous
@@ -188,13 +168,15 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		db:        db,
 		reg:       o.Registry,
 		metrics:   NewMetrics(o.Registry, o.PerInstanceMetrics),
+		jobs:      make(chan func()),
+		stopped:   make(chan struct{}),
 		committed: make(chan struct{}, 1),
 		exports:   make(chan struct{}, 1),
-		resent:    map[string]int64{},
 	}
-	s.notReady.Store("starting")
-	if err := s.install(ctx, cfg); err != nil {
-		db.Close()
+	s.senders = newSenders(s)
+	go s.write()
+	if err := s.install(ctx, cfg, nil); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -210,61 +192,137 @@ func loadConfig(path string) (*slo.Config, error) {
 // errReadOnly refuses what a read-only service cannot do.
 var errReadOnly = errors.New("the service was opened read-only")
 
-// Close closes the store. Run closes it itself when it returns.
-func (s *Service) Close() error { return s.db.Close() }
+// errClosed refuses work once the service is closed.
+var errClosed = errors.New("the service is closed")
 
-// Run evaluates every evaluation interval until ctx ends, then writes a
-// last snapshot and closes the store.
+// Close stops the writer and closes the store. Run closes it itself when
+// it returns.
+func (s *Service) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.jobs)
+		<-s.stopped
+		err = s.db.Close()
+	})
+	return err
+}
+
+// write runs the writer's jobs until Close.
+func (s *Service) write() {
+	defer close(s.stopped)
+	for job := range s.jobs {
+		job()
+	}
+}
+
+// do runs fn on the writer and waits for it: fn may use the engine. It
+// fails without running fn if ctx ends first or the service is closed.
+func (s *Service) do(ctx context.Context, fn func() error) (err error) {
+	done := make(chan error, 1)
+	job := func() { done <- fn() }
+	defer func() {
+		if recover() != nil { // the jobs channel is closed
+			err = errClosed
+		}
+	}()
+	select {
+	case s.jobs <- job:
+	case <-s.stopped:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-done
+}
+
+// installation is the running config and what was built from it, replaced
+// whole by a reload.
+type installation struct {
+	cfg           *slo.Config
+	readers       map[string]reader
+	receivers     map[string]notify.Receiver
+	stages        []stage
+	silences      *silence.Set
+	playbooks     *playbooks.Set
+	playbooksHTTP http.Handler
+}
+
+// install builds what cfg needs and restores the engine from the store
+// under it. A reload passes the engine it replaces, whose codes of the
+// hours under way the new one inherits.
+func (s *Service) install(ctx context.Context, cfg *slo.Config, old *engine.Engine) error {
+	in, err := s.build(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, func() error {
+		st, err := s.db.Load(ctx)
+		if err != nil {
+			return fmt.Errorf("loading state: %w", err)
+		}
+		eng, err := engine.New(cfg, engine.Options{Logger: s.log, Now: s.now, Import: s.o.Import})
+		if err != nil {
+			return err
+		}
+		if err := eng.Restore(st); err != nil {
+			return err
+		}
+		if old != nil {
+			eng.Inherit(old)
+		}
+		s.eng = eng
+		s.cur.Store(in)
+		if src := eventsSourceOf(cfg); src != nil && len(st.Counted) > 0 && !s.o.ReadOnly {
+			// What was pushed and counted after the last checkpoint, which
+			// the journal does not hold, is counted again.
+			now := s.now().UnixMilli()
+			b := engine.Batch{Source: src.Name, From: now, Through: now, Pushed: s.pushed(cfg, st.Counted), Recount: true}
+			if _, err := s.apply(ctx, b); err != nil {
+				return fmt.Errorf("counting again the batches pushed since the last checkpoint: %w", err)
+			}
+		}
+		s.publish()
+		return nil
+	})
+}
+
+// Run reads every source on its interval, each in its own goroutine, and
+// delivers notifications, until ctx ends; then it writes a last snapshot
+// and closes the store.
 func (s *Service) Run(ctx context.Context) error {
-	defer s.db.Close()
+	defer s.Close()
 	if s.o.ReadOnly {
 		return errReadOnly
 	}
 	sending, stopSending := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
-		defer close(done)
-		s.deliver(sending)
-	}()
-	defer func() {
-		stopSending()
-		<-done
+		defer wg.Done()
+		s.senders.run(sending)
 	}()
 	// A report being posted ends with ctx, so this wait is short.
 	defer s.reportsSending.Wait()
-	for {
-		if err := s.Cycle(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("evaluation cycle failed", "err", err)
-		}
-		s.mu.RLock()
-		interval := s.cfg.EvaluationInterval.Std()
-		s.mu.RUnlock()
-		select {
-		case <-ctx.Done():
-			return s.shutdown()
-		case <-time.After(interval):
-		}
-	}
+	s.runFeeds(ctx)
+	stopSending()
+	wg.Wait()
+	return s.shutdown()
 }
 
 // shutdown writes a snapshot so that the next start has nothing to replay.
 func (s *Service) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// The hours complete by the sources' cursors are written now, without
-	// waiting for late data: their codes are in memory only.
-	for _, f := range s.feeds {
-		if f.cursor > 0 {
-			s.flushHistory(f, f.cursor)
+	return s.do(ctx, func() error {
+		// The hours complete by the sources' cursors are written now,
+		// without waiting for late data: their codes are in memory only.
+		s.eng.FlushHistory()
+		if err := s.commit(ctx, engine.Snapshot); err != nil && !errors.Is(err, store.ErrCycleOrder) {
+			return fmt.Errorf("writing the last snapshot: %w", err)
 		}
-	}
-	if err := s.commit(ctx, s.now().UnixMilli(), true); err != nil && !errors.Is(err, store.ErrCycleOrder) {
-		return fmt.Errorf("writing the last snapshot: %w", err)
-	}
-	s.log.Info("stopped; state written", "instances", len(s.router.Instances()))
-	return nil
+		s.log.Info("stopped; state written", "instances", len(s.eng.Router().Instances()))
+		return nil
+	})
 }
 
 // Reload reads the config again. A config with errors is rejected with
@@ -274,25 +332,34 @@ func (s *Service) Reload(ctx context.Context) error {
 	cfg, err := loadConfig(s.o.ConfigPath)
 	if err != nil {
 		s.log.Error("config reload rejected; the running config stays", "err", err)
+		s.metrics.reloaded(false)
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// Everything goes to the store, and comes back under the new config.
-	if err := s.commit(ctx, s.now().UnixMilli(), true); err != nil && !errors.Is(err, store.ErrCycleOrder) {
-		return fmt.Errorf("writing state before the reload: %w", err)
+	var old *engine.Engine
+	err = s.do(ctx, func() error {
+		// Everything goes to the store, and comes back under the new
+		// config.
+		old = s.eng
+		if err := s.commit(ctx, engine.Snapshot); err != nil && !errors.Is(err, store.ErrCycleOrder) {
+			return fmt.Errorf("writing state before the reload: %w", err)
+		}
+		return nil
+	})
+	if err == nil {
+		err = s.install(ctx, cfg, old)
 	}
-	if err := s.installLocked(ctx, cfg); err != nil {
+	if err != nil {
+		s.metrics.reloaded(false)
 		return err
+	}
+	s.metrics.reloaded(true)
+	for _, x := range old.Config().SLOs {
+		if cfg.SLO(x.Name) == nil {
+			s.metrics.ForgetSLO(x.Name)
+		}
 	}
 	s.log.Info("config reloaded", "slos", len(cfg.SLOs))
 	return nil
-}
-
-func (s *Service) install(ctx context.Context, cfg *slo.Config) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.installLocked(ctx, cfg)
 }
 
 // Handler is the service's HTTP API.
@@ -320,10 +387,7 @@ func (s *Service) Handler() http.Handler {
 // servePlaybook serves the running config's playbooks, which a reload
 // may change.
 func (s *Service) servePlaybook(w http.ResponseWriter, r *http.Request) {
-	s.mu.RLock()
-	h := s.playbooksHTTP
-	s.mu.RUnlock()
-	h.ServeHTTP(w, r)
+	s.cur.Load().playbooksHTTP.ServeHTTP(w, r)
 }
 
 // PlaybookURL is the link to a playbook as on-call reaches it.
@@ -331,11 +395,7 @@ func (s *Service) PlaybookURL(id string) string {
 	return playbooks.URL(s.config().Playbooks.BaseURL, id)
 }
 
-func (s *Service) config() *slo.Config {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.cfg
-}
+func (s *Service) config() *slo.Config { return s.cur.Load().cfg }
 
 func (s *Service) maxBody() int64 {
 	if src := s.eventsSource(); src != nil {
@@ -344,8 +404,11 @@ func (s *Service) maxBody() int64 {
 	return slo.DefaultMaxBody
 }
 
-func (s *Service) eventsSource() *slo.Source {
-	for _, src := range s.config().Sources {
+func (s *Service) eventsSource() *slo.Source { return eventsSourceOf(s.config()) }
+
+// eventsSourceOf is the config's events source, nil if it has none.
+func eventsSourceOf(cfg *slo.Config) *slo.Source {
+	for _, src := range cfg.Sources {
 		if src.Events != nil {
 			return src
 		}
@@ -386,7 +449,7 @@ func (s *Service) makeToken(path string) (string, error) {
 		return "", err
 	}
 	tok := hex.EncodeToString(raw)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -416,12 +479,11 @@ func (s *Service) EnsureEventsToken() error {
 
 // LastCycle is the time of the last committed cycle, zero if none.
 func (s *Service) LastCycle() time.Time {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.lastCommit == 0 {
+	ms := s.view.Load().LastCommit
+	if ms == 0 {
 		return time.Time{}
 	}
-	return time.UnixMilli(s.lastCommit).UTC()
+	return time.UnixMilli(ms).UTC()
 }
 
 // Store is the service's SQLite store.

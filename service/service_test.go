@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+
 	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/engine"
 	"github.com/burnwatch/burnwatch/notify"
 )
 
@@ -53,6 +56,14 @@ func newTestService(t *testing.T, dir, config string) *testService {
 	}
 	ts.open()
 	return ts
+}
+
+// engine runs fn on the service's writer, with its engine.
+func (ts *testService) engine(fn func(*engine.Engine)) {
+	ts.t.Helper()
+	if err := ts.do(context.Background(), func() error { fn(ts.eng); return nil }); err != nil {
+		ts.t.Fatal(err)
+	}
 }
 
 func (ts *testService) open() {
@@ -225,14 +236,22 @@ func TestBatchesCountOnceWhenACommitFails(t *testing.T) {
 	at := ts.clock.Truncate(time.Minute)
 	ts.push(fmt.Sprintf(`{"time":%q,"slo":"cypher-availability","labels":{"database":"db-1"},"total":1000,"errors":{}}`+"\n", at.Format(time.RFC3339)))
 	ctx := context.Background()
-	ts.mu.Lock()
-	f := ts.feeds[0]
-	for range 2 { // as two cycles whose commits failed would
-		if err := ts.readEvents(ctx, f, ts.clock.UnixMilli()); err != nil {
-			t.Fatal(err)
-		}
+	batches, err := ts.db.PendingBatches(ctx)
+	if err != nil || len(batches) != 1 {
+		t.Fatalf("pending batches %v, %v; want the one pushed", batches, err)
 	}
-	ts.mu.Unlock()
+	ts.engine(func(eng *engine.Engine) {
+		// As two cycles whose commits failed would: applied, not committed.
+		for range 2 {
+			b := engine.Batch{Source: "events", From: ts.clock.UnixMilli(), Through: ts.clock.UnixMilli(), Pushed: []engine.Pushed{{
+				ID:     batches[0].ID,
+				Events: []engine.Event{{Time: at.Add(time.Minute).UnixMilli(), SLO: "cypher-availability", Labels: labels.FromStrings("database", "db-1"), Total: 1000}},
+			}}}
+			if _, err := eng.Apply(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 	ts.clock = ts.clock.Add(time.Minute)
 	if err := ts.Cycle(ctx); err != nil {
 		t.Fatalf("the cycle after failed ones: %v", err)

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
-	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/silence"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/store"
@@ -46,35 +44,18 @@ func (s *Service) loadSilences(ctx context.Context, cfg *slo.Config) (*silence.S
 	return set, nil
 }
 
-// excludedFunc says whether an instance's failures at a time fall in a
-// maintenance window excluded from the budget; nil when no window is.
-func excludedFunc(windows []silence.Window) func(*burnrate.Instance, int64) bool {
-	var ex []silence.Window
-	for _, w := range windows {
-		if w.ExcludeFromBudget {
-			ex = append(ex, w)
-		}
-	}
-	if len(ex) == 0 {
-		return nil
-	}
-	return func(in *burnrate.Instance, ts int64) bool {
-		// The minute bucket ending at ts holds (ts−1m, ts]: its events
-		// happened in the minute before.
-		t := time.UnixMilli(ts - 1)
-		for _, w := range ex {
-			if w.ActiveAt(t) && w.Applies(in.Spec.SLO.Name, in.Labels.Map()) {
-				return true
-			}
-		}
-		return false
-	}
-}
-
 // silenceRoutes serves POST, GET and DELETE /api/v1/silences.
 func (s *Service) silenceRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/silences", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONBody(w, http.StatusOK, map[string]any{"silences": s.silenceSet().List(s.now())})
+	})
+	mux.HandleFunc("GET /api/v1/silences/{id}", func(w http.ResponseWriter, r *http.Request) {
+		sil, ok := s.silenceSet().Get(r.PathValue("id"))
+		if !ok {
+			writeJSONBody(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("no silence %q", r.PathValue("id"))})
+			return
+		}
+		writeJSONBody(w, http.StatusOK, sil)
 	})
 	mux.HandleFunc("POST /api/v1/silences", func(w http.ResponseWriter, r *http.Request) {
 		var sil silence.Silence
@@ -85,12 +66,11 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 			return
 		}
 		// Added (validated and named), stored, and taken back if the store
-		// fails, all under the read lock a reload takes for writing: a
-		// reload rebuilds the set from the store, and must see every
-		// silence the API has acknowledged.
-		s.mu.RLock()
-		defer s.mu.RUnlock()
-		added, err := s.silences.Add(sil, s.now())
+		// fails. A reload rebuilds the set from the store and swaps it in;
+		// a silence added to the old set meanwhile is in the store, and
+		// its set is taken again below so that the new set has it too.
+		set := s.silenceSet()
+		added, err := set.Add(sil, s.now())
 		if err != nil {
 			body := map[string]any{"error": err.Error()}
 			var fes silence.FieldErrors
@@ -102,19 +82,20 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 		}
 		b, _ := json.Marshal(added)
 		if err := s.db.PutSilence(r.Context(), store.SilenceRecord{ID: added.ID, Ends: added.End.UnixMilli(), Body: b}); err != nil {
-			s.silences.Delete(added.ID)
+			set.Delete(added.ID)
 			s.log.Error("storing a silence", "err", err)
 			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the silence could not be stored"})
 			return
+		}
+		if now := s.silenceSet(); now != set {
+			now.Restore([]silence.Silence{added})
 		}
 		s.log.Info("silence added", "id", added.ID, "author", added.Author, "comment", added.Comment, "end", added.End)
 		writeJSONBody(w, http.StatusCreated, added)
 	})
 	mux.HandleFunc("DELETE /api/v1/silences/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		s.mu.RLock()
-		defer s.mu.RUnlock()
-		if _, ok := s.silences.Get(id); !ok {
+		if _, ok := s.silenceSet().Get(id); !ok {
 			writeJSONBody(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("no silence %q", id)})
 			return
 		}
@@ -123,17 +104,13 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the silence could not be deleted"})
 			return
 		}
-		s.silences.Delete(id)
+		s.silenceSet().Delete(id)
 		s.log.Info("silence deleted", "id", id)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
 
-func (s *Service) silenceSet() *silence.Set {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.silences
-}
+func (s *Service) silenceSet() *silence.Set { return s.cur.Load().silences }
 
 func writeJSONBody(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

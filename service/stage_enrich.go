@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"text/template"
 
 	"github.com/prometheus/common/model"
 
@@ -15,24 +16,20 @@ import (
 
 // enrichStage works out everything a responder needs from the
 // transition: summary, burn rates, budget, codes, onset and links.
-type enrichStage struct{ s *Service }
+type enrichStage struct {
+	cfg       *slo.Config
+	dashboard *template.Template // the config's dashboard link, if any
+}
 
 func (e enrichStage) exec(_ context.Context, items []item) ([]item, error) {
 	for i := range items {
-		t := items[i].transition
-		if t.State == burnrate.Firing {
-			e.s.onsets[t.ID] = t.Time
-		}
-		items[i].n = e.s.notification(t)
-		if t.State == burnrate.Resolved {
-			delete(e.s.onsets, t.ID)
-		}
+		items[i].n = e.notification(items[i].notice.Transition)
 	}
 	return items, nil
 }
 
 // notification enriches a transition into what receivers deliver.
-func (s *Service) notification(t burnrate.Transition) notify.Notification {
+func (e enrichStage) notification(t burnrate.Transition) notify.Notification {
 	n := notify.Notification{
 		AlertID:         t.ID,
 		Kind:            t.Alert,
@@ -47,10 +44,8 @@ func (s *Service) notification(t burnrate.Transition) notify.Notification {
 		Fleet:           t.Fleet,
 		PlaybookID:      t.Playbook,
 	}
-	if t.State == burnrate.Resolved {
-		if onset, ok := s.onsets[t.ID]; ok {
-			n.Onset = onset
-		}
+	if !t.Onset.IsZero() {
+		n.Onset = t.Onset
 	}
 	for _, r := range t.BurnRates {
 		n.BurnRates = append(n.BurnRates, notify.BurnRate{Window: model.Duration(r.Window).String(), Rate: r.Rate})
@@ -62,10 +57,10 @@ func (s *Service) notification(t burnrate.Transition) notify.Notification {
 		n.Instances = append(n.Instances, l.Map())
 	}
 	if t.Playbook != "" {
-		n.PlaybookURL = playbooks.URL(s.cfg.Playbooks.BaseURL, t.Playbook)
+		n.PlaybookURL = playbooks.URL(e.cfg.Playbooks.BaseURL, t.Playbook)
 	}
-	n.DashboardURL = s.dashboardURL(n.Labels)
-	n.Summary = summary(n, t.Labels.String(), s.cfg)
+	n.DashboardURL = dashboardURL(e.dashboard, n.Labels)
+	n.Summary = summary(n, t.Labels.String(), e.cfg)
 	return n
 }
 
@@ -99,8 +94,7 @@ func summary(n notify.Notification, inst string, cfg *slo.Config) string {
 
 // dashboardURL fills the configured dashboard template with the
 // instance's labels.
-func (s *Service) dashboardURL(labels map[string]string) string {
-	t := s.dashboard
+func dashboardURL(t *template.Template, labels map[string]string) string {
 	if t == nil {
 		return ""
 	}

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+
+	"github.com/burnwatch/burnwatch/slo"
 )
 
 // defaultReceiver receives every alert when the config routes none: the
@@ -10,15 +12,14 @@ const defaultReceiver = "console"
 
 // routeStage makes one notification per receiver the config's routes
 // name for the alert.
-type routeStage struct{ s *Service }
+type routeStage struct{ cfg *slo.Config }
 
 func (r routeStage) exec(_ context.Context, items []item) ([]item, error) {
-	cfg := r.s.cfg
 	var out []item
 	for _, it := range items {
-		t := it.transition
-		names := cfg.Receivers(t.Alert, t.SLO, t.Severity, t.Labels.Map())
-		if len(cfg.Routes) == 0 {
+		t := it.notice.Transition
+		names := r.cfg.Receivers(t.Alert, t.SLO, t.Severity, t.Labels.Map())
+		if len(r.cfg.Routes) == 0 {
 			names = []string{defaultReceiver}
 		}
 		for _, name := range names {

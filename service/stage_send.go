@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/burnwatch/burnwatch/notify"
@@ -13,7 +15,7 @@ import (
 
 // Delivery timing, each with why.
 const (
-	// deliverEvery is how often the sender looks for notifications due,
+	// deliverEvery is how often the senders look for notifications due,
 	// besides right after each commit.
 	deliverEvery = time.Second
 	// deliverBatch bounds the notifications one pass sends.
@@ -26,8 +28,45 @@ const (
 	backoffMax  = 5 * time.Minute
 )
 
-// deliver sends what the outbox holds, until ctx ends.
-func (s *Service) deliver(ctx context.Context) {
+// senders deliver the outbox with a worker per receiver, as Alertmanager
+// fans out per integration: a receiver that hangs or backs off delays no
+// other.
+type senders struct {
+	db        *store.DB
+	receivers func() map[string]notify.Receiver
+	metrics   *Metrics
+	log       *slog.Logger
+	now       func() time.Time
+	wake      <-chan struct{}
+
+	mu sync.Mutex
+	// resent is when each receiver last had its firing alerts re-posted.
+	resent map[string]int64
+}
+
+func newSenders(s *Service) *senders {
+	return &senders{
+		db:        s.db,
+		receivers: func() map[string]notify.Receiver { return s.cur.Load().receivers },
+		metrics:   s.metrics,
+		log:       s.log,
+		now:       s.now,
+		wake:      s.committed,
+		resent:    map[string]int64{},
+	}
+}
+
+// run delivers until ctx ends: every deliverEvery, and right after a
+// commit, each receiver's worker is told to look.
+func (ss *senders) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	workers := map[string]chan struct{}{}
+	defer func() {
+		for _, w := range workers {
+			close(w)
+		}
+		wg.Wait()
+	}()
 	tick := time.NewTicker(deliverEvery)
 	defer tick.Stop()
 	for {
@@ -35,11 +74,43 @@ func (s *Service) deliver(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		case <-s.committed:
+		case <-ss.wake:
 		}
-		if err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("delivering notifications", "err", err)
+		for name := range ss.receivers() {
+			w, ok := workers[name]
+			if !ok {
+				w = make(chan struct{}, 1)
+				workers[name] = w
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range w {
+						if err := ss.deliverTo(ctx, name); err != nil && ctx.Err() == nil {
+							ss.log.Error("delivering notifications", "receiver", name, "err", err)
+						}
+					}
+				}()
+			}
+			select {
+			case w <- struct{}{}:
+			default: // busy: it looks again when done
+			}
 		}
+		ss.gauge(ctx)
+	}
+}
+
+// gauge sets the pending notifications and the age of the oldest per
+// receiver, so that stuck paging can be alerted on.
+func (ss *senders) gauge(ctx context.Context) {
+	pending, err := ss.db.PendingOutbox(ctx)
+	if err != nil {
+		return
+	}
+	now := ss.now().UnixMilli()
+	for name := range ss.receivers() {
+		c := pending[name]
+		ss.metrics.pending(name, c.N, c.Oldest, now)
 	}
 }
 
@@ -49,60 +120,85 @@ type Resender interface {
 	Resend() time.Duration
 }
 
-// resend posts the firing alerts again to the receivers that need it,
-// each every Resend. A failure is only logged: the next round tries again.
-func (s *Service) resend(ctx context.Context, now int64) error {
-	s.mu.RLock()
-	receivers := s.receivers
-	s.mu.RUnlock()
-	for name, rcv := range receivers {
-		r, ok := rcv.(Resender)
-		if !ok || r.Resend() <= 0 || now-s.resent[name] < r.Resend().Milliseconds() {
-			continue
+// Deliver sends every notification due now, receiver after receiver: what
+// the workers do, in the caller's goroutine. Tests call it with their own
+// clock.
+func (s *Service) Deliver(ctx context.Context) error {
+	var errs []error
+	for name := range s.cur.Load().receivers {
+		errs = append(errs, s.senders.deliverTo(ctx, name))
+	}
+	due, err := s.db.DueOutbox(ctx, s.now().UnixMilli(), deliverBatch)
+	if err != nil {
+		return err
+	}
+	// Entries for receivers the running config no longer has.
+	for _, e := range due {
+		if _, ok := s.cur.Load().receivers[e.Receiver]; !ok {
+			errs = append(errs, s.senders.deliverOne(ctx, nil, e, s.now().UnixMilli()))
 		}
-		firing, err := s.db.FiringDelivered(ctx, name)
-		if err != nil {
+	}
+	return errors.Join(errs...)
+}
+
+// deliverTo sends what is due for one receiver: each alert's
+// notifications in order, a failed one retried with backoff, one refused
+// for good dead-lettered, and a resolve whose trigger was never delivered
+// not sent alone; then re-posts its firing alerts if it needs that.
+func (ss *senders) deliverTo(ctx context.Context, name string) error {
+	rcv := ss.receivers()[name]
+	now := ss.now().UnixMilli()
+	due, err := ss.db.DueOutboxFor(ctx, name, now, deliverBatch)
+	if err != nil {
+		return err
+	}
+	for _, e := range due {
+		if err := ss.deliverOne(ctx, rcv, e, now); err != nil {
 			return err
 		}
-		s.resent[name] = now
-		for _, e := range firing {
-			var n notify.Notification
-			if json.Unmarshal(e.Payload, &n) != nil {
-				continue
-			}
-			if _, err := rcv.Notify(ctx, n); err != nil {
-				s.log.Warn("re-posting a firing alert failed; the next round tries again", "receiver", name, "alert_id", e.AlertID, "err", err)
-			}
-		}
+	}
+	return ss.resend(ctx, name, rcv, now)
+}
+
+func (ss *senders) deliverOne(ctx context.Context, rcv notify.Receiver, e store.OutboxEntry, now int64) error {
+	reason := ss.attempt(ctx, rcv, &e, now)
+	if err := ss.db.UpdateOutbox(ctx, e, now); err != nil {
+		return err
+	}
+	if reason >= 0 {
+		ss.metrics.Notifications.WithLabelValues(e.Receiver, notify.Reason(reason).String()).Inc()
 	}
 	return nil
 }
 
-// Deliver sends every notification due now: each receiver gets an alert's
-// notifications in order, a failed one is retried with backoff, one
-// refused for good is dead-lettered, and a resolve whose trigger was never
-// delivered is not sent alone.
-func (s *Service) Deliver(ctx context.Context) (err error) {
-	now := s.now().UnixMilli()
-	due, err := s.db.DueOutbox(ctx, now, deliverBatch)
+// resend posts a receiver's firing alerts again every Resend, for a
+// receiver that needs it. A failure is only logged: the next round tries
+// again.
+func (ss *senders) resend(ctx context.Context, name string, rcv notify.Receiver, now int64) error {
+	r, ok := rcv.(Resender)
+	if !ok || r.Resend() <= 0 {
+		return nil
+	}
+	ss.mu.Lock()
+	due := now-ss.resent[name] >= r.Resend().Milliseconds()
+	if due {
+		ss.resent[name] = now
+	}
+	ss.mu.Unlock()
+	if !due {
+		return nil
+	}
+	firing, err := ss.db.FiringDelivered(ctx, name)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err == nil {
-			err = s.resend(ctx, now)
+	for _, e := range firing {
+		var n notify.Notification
+		if json.Unmarshal(e.Payload, &n) != nil {
+			continue
 		}
-	}()
-	for _, e := range due {
-		s.mu.RLock()
-		rcv := s.receivers[e.Receiver]
-		s.mu.RUnlock()
-		reason := s.attempt(ctx, rcv, &e, now)
-		if err := s.db.UpdateOutbox(ctx, e, now); err != nil {
-			return err
-		}
-		if reason >= 0 {
-			s.metrics.Notifications.WithLabelValues(e.Receiver, notify.Reason(reason).String()).Inc()
+		if _, err := rcv.Notify(ctx, n); err != nil {
+			ss.log.Warn("re-posting a firing alert failed; the next round tries again", "receiver", name, "alert_id", e.AlertID, "err", err)
 		}
 	}
 	return nil
@@ -110,15 +206,15 @@ func (s *Service) Deliver(ctx context.Context) (err error) {
 
 // attempt tries one delivery and updates e; it returns the reason of a
 // final outcome, or −1 when the entry stays pending for a retry.
-func (s *Service) attempt(ctx context.Context, rcv notify.Receiver, e *store.OutboxEntry, now int64) int {
-	log := s.log.With("receiver", e.Receiver, "alert_id", e.AlertID, "firing", e.Firing, "attempt", e.Attempts+1)
+func (ss *senders) attempt(ctx context.Context, rcv notify.Receiver, e *store.OutboxEntry, now int64) int {
+	log := ss.log.With("receiver", e.Receiver, "alert_id", e.AlertID, "firing", e.Firing, "attempt", e.Attempts+1)
 	if rcv == nil {
 		e.State, e.LastError = store.OutboxDead, "no receiver of this name in the running config"
 		log.Error("notification dead-lettered", "reason", notify.DeadLettered, "err", e.LastError)
 		return int(notify.DeadLettered)
 	}
 	if !e.Firing {
-		sent, err := s.db.TriggerSent(ctx, e.Receiver, e.AlertID, e.ID)
+		sent, err := ss.db.TriggerSent(ctx, e.Receiver, e.AlertID, e.ID)
 		if err != nil {
 			e.LastError = err.Error()
 			return -1

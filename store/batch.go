@@ -14,7 +14,7 @@ type Batch struct {
 
 // AppendBatch stores a pushed batch. When it returns, the batch is on disk:
 // the HTTP handler may answer 202. It stays pending until a Commit lists it in
-// Consumed.
+// Consumed, and is kept, counted, until the next checkpoint includes it.
 func (db *DB) AppendBatch(ctx context.Context, received int64, ndjson []byte) (int64, error) {
 	res, err := db.w.ExecContext(ctx, `INSERT INTO batches (received, ndjson) VALUES (?, ?)`, received, nonNil(ndjson))
 	if err != nil {
@@ -29,7 +29,12 @@ func (db *DB) AppendBatch(ctx context.Context, received int64, ndjson []byte) (i
 
 // PendingBatches returns the batches not yet consumed, in id order.
 func (db *DB) PendingBatches(ctx context.Context) ([]Batch, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, received, ndjson FROM batches ORDER BY id`)
+	return db.batches(ctx, db.r, `WHERE counted = 0`)
+}
+
+// batches reads the batches a condition selects, in id order.
+func (db *DB) batches(ctx context.Context, q querier, where string) ([]Batch, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, received, ndjson FROM batches `+where+` ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: reading pending batches: %w", err)
 	}

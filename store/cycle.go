@@ -99,9 +99,11 @@ type Cycle struct {
 	// with them so that none is lost or made twice; each names the index
 	// of its transition in Transitions.
 	Outbox []OutboxEntry
-	// Consumed are the ids of pushed batches the journal (or the snapshots)
-	// counted: they are deleted. An id that is not pending fails the cycle,
-	// since counting a batch twice is the error it would hide.
+	// Consumed are the ids of pushed batches this cycle counted: they are
+	// marked counted, and kept until a checkpoint (a cycle with
+	// SourceCursors), which deletes every batch counted. An id that is not
+	// pending fails the cycle, since counting a batch twice is the error it
+	// would hide.
 	Consumed []int64
 	// Snapshots, when not empty, is the full state of every instance as of
 	// the end of this cycle, this cycle's Journal included. It replaces all
@@ -260,7 +262,7 @@ func (db *DB) commit(ctx context.Context, c *Cycle) (seqs []int64, ids map[Insta
 	if err := writeOutbox(ctx, tx, c, seqs); err != nil {
 		return nil, nil, err
 	}
-	if err := consumeBatches(ctx, tx, c.Consumed); err != nil {
+	if err := consumeBatches(ctx, tx, c); err != nil {
 		return nil, nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE progress SET last_cycle = ?`, c.Time); err != nil {
@@ -402,17 +404,29 @@ func writeTransitions(ctx context.Context, tx *sql.Tx, ts []TransitionRecord) ([
 	return seqs, nil
 }
 
-func consumeBatches(ctx context.Context, tx *sql.Tx, consumed []int64) error {
-	if len(consumed) == 0 {
-		return nil
+func consumeBatches(ctx context.Context, tx *sql.Tx, c *Cycle) error {
+	if len(c.Consumed) > 0 {
+		if err := markCounted(ctx, tx, c.Consumed, c.Time); err != nil {
+			return err
+		}
 	}
-	st, err := tx.PrepareContext(ctx, `DELETE FROM batches WHERE id = ?`)
+	if c.SourceCursors != nil {
+		// A checkpoint: its journal holds what they counted.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM batches WHERE counted > 0`); err != nil {
+			return fmt.Errorf("consuming batches: %w", err)
+		}
+	}
+	return nil
+}
+
+func markCounted(ctx context.Context, tx *sql.Tx, consumed []int64, at int64) error {
+	st, err := tx.PrepareContext(ctx, `UPDATE batches SET counted = ? WHERE id = ? AND counted = 0`)
 	if err != nil {
 		return fmt.Errorf("consuming batches: %w", err)
 	}
 	defer st.Close()
 	for _, id := range consumed {
-		res, err := st.ExecContext(ctx, id)
+		res, err := st.ExecContext(ctx, at, id)
 		if err != nil {
 			return fmt.Errorf("consuming batch %d: %w", id, err)
 		}

@@ -33,6 +33,10 @@ type State struct {
 	// HistoryCursors maps an SLO to the hour before which its history is
 	// written.
 	HistoryCursors map[string]int64
+	// Counted are the pushed batches counted since the last checkpoint,
+	// in id order: the journal does not hold them, and a restart counts
+	// them again.
+	Counted []Batch
 }
 
 // Load reads the whole state, as of one committed cycle.
@@ -57,6 +61,10 @@ func (db *DB) Load(ctx context.Context) (State, error) {
 		{"source cursors", loadSourceCursors},
 		{"alerts", loadAlerts},
 		{"history cursors", loadHistoryCursors},
+		{"batches counted since the checkpoint", func(ctx context.Context, tx *sql.Tx, s *State) (err error) {
+			s.Counted, err = db.batches(ctx, tx, `WHERE counted > 0`)
+			return err
+		}},
 	} {
 		if err := step.load(ctx, tx, &s); err != nil {
 			return State{}, fmt.Errorf("store: loading %s: %w", step.what, err)

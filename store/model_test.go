@@ -63,7 +63,6 @@ func blob(n int64, i, size int) []byte {
 
 func (g gen) isSnapshot(n int64) bool { return g.snapEvery > 0 && n%int64(g.snapEvery) == 0 }
 
-
 // cycle is cycle n (n >= 1).
 func (g gen) cycle(n int64) Cycle {
 	t := cycleTime(n)

@@ -89,6 +89,45 @@ func (db *DB) DueOutbox(ctx context.Context, now int64, limit int) ([]OutboxEntr
 		ORDER BY o.id LIMIT ?`, now, limit)
 }
 
+// DueOutboxFor is DueOutbox for one receiver.
+func (db *DB) DueOutboxFor(ctx context.Context, receiver string, now int64, limit int) ([]OutboxEntry, error) {
+	return db.queryOutbox(ctx, `
+		WHERE o.state = 'pending' AND o.receiver = ? AND o.next_attempt <= ?
+		  AND NOT EXISTS (SELECT 1 FROM outbox p
+		                  WHERE p.receiver = o.receiver AND p.alert_id = o.alert_id
+		                    AND p.state = 'pending' AND p.id < o.id)
+		ORDER BY o.id LIMIT ?`, receiver, now, limit)
+}
+
+// PendingOutbox returns, per receiver, how many notifications are pending
+// and when the oldest of them was made (ms).
+func (db *DB) PendingOutbox(ctx context.Context) (map[string]PendingCount, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT receiver, count(*), min(created) FROM outbox WHERE state = 'pending' GROUP BY receiver`)
+	if err != nil {
+		return nil, fmt.Errorf("reading the outbox: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]PendingCount{}
+	for rows.Next() {
+		var (
+			name string
+			c    PendingCount
+		)
+		if err := rows.Scan(&name, &c.N, &c.Oldest); err != nil {
+			return nil, fmt.Errorf("reading the outbox: %w", err)
+		}
+		out[name] = c
+	}
+	return out, rows.Err()
+}
+
+// PendingCount is how many notifications of a receiver are pending, and
+// when the oldest was made (ms).
+type PendingCount struct {
+	N      int
+	Oldest int64
+}
+
 // UpdateOutbox records an attempt: the entry's state, attempts, next
 // attempt and last error.
 func (db *DB) UpdateOutbox(ctx context.Context, e OutboxEntry, now int64) error {

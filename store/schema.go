@@ -148,8 +148,9 @@ CREATE TABLE history_cursors (
 ) WITHOUT ROWID;
 `,
 	// 5: checkpoints whose writes follow what changed: the journal as one
-	// blob a checkpoint, series cursors as one blob a source, and how far
-	// each source's minutes are evaluated.
+	// blob a checkpoint, series cursors as one blob a source, how far each
+	// source's minutes are evaluated, and pushed batches kept, marked
+	// counted, until a checkpoint includes them.
 	`
 CREATE TABLE journal_blobs (
 	seq     INTEGER PRIMARY KEY,
@@ -168,6 +169,7 @@ CREATE TABLE cursor_sets (
 	cursors BLOB NOT NULL
 ) WITHOUT ROWID;
 ALTER TABLE source_cursors ADD COLUMN evaluated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE batches ADD COLUMN counted INTEGER NOT NULL DEFAULT 0; -- ms of the cycle that counted it; 0 while pending
 `,
 }
 

@@ -1,4 +1,4 @@
-package service
+package engine
 
 import (
 	"time"
@@ -32,28 +32,37 @@ const hourMS = int64(time.Hour / time.Millisecond)
 // flushHistory adds to the pending cycle the complete hours of the
 // history of every SLO read from f, now that f has been read through
 // through (ms).
-func (s *Service) flushHistory(f *feed, through int64) {
-	for _, sp := range s.router.Specs {
-		if sp.SLO.Source == f.src.Name {
-			s.flushSLOHistory(sp, through)
+func (e *Engine) flushHistory(f *Feed, through int64) {
+	for _, sp := range e.specsOf(f) {
+		e.flushSLOHistory(sp, through)
+	}
+}
+
+// FlushHistory adds to the pending cycle the hours of every SLO's history
+// complete by its source's cursor, without waiting for late data: a stop
+// writes them, since their codes are only in memory.
+func (e *Engine) FlushHistory() {
+	for _, f := range e.order {
+		if f.Cursor > 0 {
+			e.flushHistory(f, f.Cursor)
 		}
 	}
 }
 
 // flushSLOHistory adds to the pending cycle the hours of an SLO's history
 // that are complete by through (ms) and not yet written.
-func (s *Service) flushSLOHistory(sp *burnrate.Spec, through int64) {
+func (e *Engine) flushSLOHistory(sp *burnrate.Spec, through int64) {
 	next := through / hourMS // the first hour not complete
 	name := sp.SLO.Name
 	// From the cursor, however far behind: whether an hour is still
 	// held exactly is each instance's own question (Minutes), and after a
 	// long stop the engine still holds the hours before it. A first start
 	// takes what the engine can hold; nothing older than the retention.
-	from := s.historyCursor[name]
+	from := e.historyCursor[name]
 	if from == 0 {
 		from = next - historyReach
 	}
-	from = max(from, next-int64(historyRetention(s.cfg)/time.Hour))
+	from = max(from, next-int64(HistoryRetention(e.cfg)/time.Hour))
 	if from >= next {
 		return
 	}
@@ -63,26 +72,26 @@ func (s *Service) flushSLOHistory(sp *burnrate.Spec, through int64) {
 			continue // nothing since the hours to write
 		}
 		for h := from; h < next; h++ {
-			row, ok := s.historyHour(in, s.keyOf(in), h)
+			row, ok := e.HistoryHour(in, e.keyOf(in), h)
 			if !ok {
 				lost++
 				continue
 			}
 			if !row.Empty() {
-				s.pending.history = append(s.pending.history, row)
+				e.pending.history = append(e.pending.history, row)
 			}
 		}
 	}
 	if lost > 0 {
-		s.log.Warn("history hours no longer held exactly were not written", "slo", name, "hours", lost)
+		e.log.Warn("history hours no longer held exactly were not written", "slo", name, "hours", lost)
 	}
-	s.historyCursor[name] = next
-	s.pending.historyCursors[name] = next
+	e.historyCursor[name] = next
+	e.pending.historyCursors[name] = next
 }
 
-// historyHour is an instance's hour h as its history row, false when the
+// HistoryHour is an instance's hour h as its history row, false when the
 // engine no longer holds its minutes exactly.
-func (s *Service) historyHour(in *burnrate.Instance, key store.InstanceKey, h int64) (store.HistoryHour, bool) {
+func (e *Engine) HistoryHour(in *burnrate.Instance, key store.InstanceKey, h int64) (store.HistoryHour, bool) {
 	row := store.HistoryHour{Instance: key, Hour: h}
 	first := h * store.MinutesPerHour
 	ok := in.Minutes(first, first+store.MinutesPerHour, func(k int64, c burnrate.Counts) {
@@ -91,22 +100,15 @@ func (s *Service) historyHour(in *burnrate.Instance, key store.InstanceKey, h in
 	if !ok {
 		return row, false
 	}
-	for _, c := range s.router.HourCodes(in, h) {
+	for _, c := range e.router.HourCodes(in, h) {
 		row.Codes = append(row.Codes, store.HourCode{Code: c.Code, Class: c.Class, Rule: c.Rule, Count: c.Count})
 	}
 	return row, true
 }
 
-// historyRetention is how long the running config keeps the history.
-func (s *Service) historyRetention() time.Duration {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return historyRetention(s.cfg)
-}
-
-// historyRetention is how long the history is kept: the longest period
+// HistoryRetention is how long the history is kept: the longest period
 // or window of any SLO, and historyExtra.
-func historyRetention(cfg *slo.Config) time.Duration {
+func HistoryRetention(cfg *slo.Config) time.Duration {
 	d := time.Duration(0)
 	for _, x := range cfg.SLOs {
 		d = max(d, x.Window.Std())
@@ -116,3 +118,6 @@ func historyRetention(cfg *slo.Config) time.Duration {
 	}
 	return d + historyExtra
 }
+
+// HistoryCursor is the hour before which an SLO's history is written.
+func (e *Engine) HistoryCursor(sloName string) int64 { return e.historyCursor[sloName] }

@@ -1,0 +1,411 @@
+package engine
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/store"
+)
+
+// Mode says what a batch is, and so what becomes of the transitions it
+// makes. It is the only difference between the ways data arrives: every
+// mode counts and evaluates alike.
+type Mode uint8
+
+const (
+	// Live is a source read as it goes: transitions are notified as they
+	// happen.
+	Live Mode = iota
+	// Backfill is history a source holds and burnwatch has not read (a
+	// first start, a restart after a while): its transitions go to the
+	// log, and the alerts still firing when it is done are notified.
+	Backfill
+	// Import is a recording: its transitions go to the log, nothing is
+	// notified.
+	Import
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Backfill:
+		return "backfill"
+	case Import:
+		return "import"
+	}
+	return "live"
+}
+
+// Batch is what one read of a source brought: the samples with time in
+// (From, Through], or an error.
+type Batch struct {
+	Source string
+	Mode   Mode
+	// From and Through bound the read (ms): every sample of the source up
+	// to Through is in this batch or an earlier one.
+	From, Through int64
+	// Runs are counter samples, each run one series' in time order; a
+	// series may have several runs, in time order.
+	Runs []Run
+	// Pushed are batches of pushed counts; one counted but not yet
+	// committed (a failed commit) is skipped.
+	Pushed []Pushed
+	// Recount marks pushed batches counted before a restart, after the
+	// last checkpoint: counted again, and marked so in the store already.
+	Recount bool
+	// Err is why the read failed; the batch then holds nothing.
+	Err error
+	// Coarse marks a first start's older history: counted by the hour,
+	// not evaluated (the engine keeps that span only at its coarse
+	// boundaries).
+	Coarse bool
+	// Done marks a backfill's last batch: the alerts still firing are
+	// notified.
+	Done bool
+}
+
+// Run is one series' samples in time order.
+type Run struct {
+	Labels labels.Labels
+	T      []int64
+	V      []float64
+}
+
+// Pushed is one pushed batch.
+type Pushed struct {
+	ID     int64
+	Events []Event
+}
+
+// Event is one pushed line: the counts of one SLO instance in one minute,
+// counted at the minute's end (Time, ms).
+type Event struct {
+	Time   int64
+	SLO    string
+	Labels labels.Labels
+	Total  float64
+	Errors map[string]float64
+}
+
+// Notice is a transition to notify, with its place in the pending cycle's
+// transitions (store.NoTransition for one already committed).
+type Notice struct {
+	Transition burnrate.Transition
+	Index      int
+}
+
+// Result is what an Apply did.
+type Result struct {
+	// Notify are the transitions to notify now, in order.
+	Notify []Notice
+	// Samples are the samples and pushed lines counted; Series those of
+	// series some SLO reads.
+	Samples, Series int
+	// Evaluated is the last minute evaluated (ms), 0 if none.
+	Evaluated int64
+}
+
+// minuteMS is a minute in milliseconds.
+const minuteMS = int64(time.Minute / time.Millisecond)
+
+// Apply counts a batch and evaluates the source's SLOs at every whole
+// minute it completes, in time order, exactly as the instances stood at
+// that minute. Transitions go to the pending cycle; those of a Live batch
+// are returned to notify. An error part way leaves the engine broken: it
+// must be rebuilt from the store.
+func (e *Engine) Apply(b Batch) (Result, error) {
+	var res Result
+	if e.broken != nil {
+		return res, e.broken
+	}
+	f := e.feeds[b.Source]
+	if f == nil {
+		return res, fmt.Errorf("no source named %q", b.Source)
+	}
+	now := e.now().UnixMilli()
+	if b.Err != nil {
+		f.Failing = b.Err
+		e.stepNoData(f, now, &res)
+		return res, nil
+	}
+	f.Failing = nil
+	if f.watchedFrom == 0 {
+		f.watchedFrom = b.From
+	}
+	if b.Mode == Backfill {
+		f.Backfilling = !b.Done
+	}
+	if f.Evaluated == 0 && !b.Coarse {
+		// The first minutes evaluated are those after the first read's start.
+		f.Evaluated = b.From - b.From%minuteMS
+	}
+	step := ingest.MinuteBins
+	if b.Coarse {
+		step = ingest.HourBins
+	}
+	batch := e.router.NewBatch(step)
+	defer batch.Close()
+	if err := e.gather(batch, f, b); err != nil {
+		e.broken = fmt.Errorf("counting a batch of %s: %w", b.Source, err)
+		return res, e.broken
+	}
+	var evaluate func(int64)
+	if !b.Coarse {
+		specs := e.specsOf(f)
+		evaluate = func(T int64) { e.evaluateAt(f, specs, T, b.Mode, &res) }
+	}
+	if err := batch.Count(f.Evaluated, b.Through, evaluate, e.addJournal); err != nil {
+		e.broken = fmt.Errorf("counting a batch of %s: %w", b.Source, err)
+		return res, e.broken
+	}
+	if !b.Coarse {
+		f.Evaluated = max(f.Evaluated, b.Through-b.Through%minuteMS)
+		res.Evaluated = f.Evaluated
+		e.pending.evaluated[f.Source.Name] = f.Evaluated
+	}
+	f.Cursor = max(f.Cursor, b.Through)
+	res.Samples, res.Series = batch.Samples, batch.SLOSeries
+	if batch.Samples > 0 {
+		f.LastData = now
+	}
+	if !b.Coarse {
+		e.flushHistory(f, b.Through-historySettle.Milliseconds())
+	}
+	if b.Mode != Import {
+		e.stepNoData(f, now, &res)
+	}
+	if b.Mode == Backfill && b.Done {
+		// The alerts that fired while burnwatch was not watching and fire
+		// still are notified now; those that came and went are in the log.
+		for _, id := range slices.Sorted(maps.Keys(f.latest)) {
+			if t := f.latest[id]; t.State == burnrate.Firing {
+				res.Notify = append(res.Notify, Notice{Transition: t, Index: store.NoTransition})
+			}
+		}
+		clear(f.latest)
+	}
+	return res, nil
+}
+
+// gather adds the batch's samples and pushed lines to an ingest batch.
+func (e *Engine) gather(batch *ingest.Batch, f *Feed, b Batch) error {
+	since := f.watchedFrom + lookback.Milliseconds()
+	fresh := func(ts int64) bool { return ts > since }
+	for _, r := range b.Runs {
+		if err := batch.Run(r.Labels, r.T, r.V, fresh); err != nil {
+			return err
+		}
+	}
+	for _, p := range b.Pushed {
+		if f.counted[p.ID] {
+			// Counted, and still pending in the store: the commit that
+			// marks it failed.
+			continue
+		}
+		if !b.Recount {
+			f.counted[p.ID] = true
+			e.pending.consumed = append(e.pending.consumed, p.ID)
+		}
+		for _, ev := range p.Events {
+			if tot := e.router.Pushed(ev.SLO, ev.Labels, ""); tot != nil {
+				if err := batch.Increment(tot, ev.Time, ev.Total); err != nil {
+					return err
+				}
+			}
+			for _, code := range slices.Sorted(maps.Keys(ev.Errors)) {
+				if ser := e.router.Pushed(ev.SLO, ev.Labels, code); ser != nil {
+					if err := batch.Increment(ser, ev.Time, ev.Errors[code]); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// specsOf returns the compiled SLOs read from f.
+func (e *Engine) specsOf(f *Feed) []*burnrate.Spec {
+	var out []*burnrate.Spec
+	for _, sp := range e.router.Specs {
+		if sp.SLO.Source == f.Source.Name {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// evaluateAt evaluates f's SLOs at the whole minute T: every instance with
+// data in the last no_data.hold, and the surge guards. An instance without
+// data for longer is not evaluated: its windows would empty and its alerts
+// resolve, and missing data is not health.
+func (e *Engine) evaluateAt(f *Feed, specs []*burnrate.Spec, T int64, mode Mode, res *Result) {
+	hold := e.cfg.NoData.Hold.Std().Milliseconds()
+	var live []*burnrate.Instance
+	for _, sp := range specs {
+		for _, in := range sp.Instances() {
+			if last := in.LastData(); last > 0 && T-last <= hold {
+				live = append(live, in)
+			}
+		}
+	}
+	// Minutes evaluated before a restart are evaluated again, so that the
+	// engine's states are as they were, but their transitions are in the
+	// log already.
+	silent := T <= f.restored
+	var batch []burnrate.Transition
+	emit := func(t burnrate.Transition) { batch = append(batch, t) }
+	e.router.EvaluateInstances(T, live, emit)
+	e.router.EvaluateSurges(T, specs, emit)
+	// Transitions of one minute come out in a canonical order, whatever
+	// order the instances were first seen in.
+	slices.SortStableFunc(batch, burnrate.CompareTransitions)
+	for _, t := range batch {
+		if silent {
+			e.trackOnset(&t)
+			continue
+		}
+		e.emit(f, t, mode, res)
+	}
+}
+
+// emit records a transition in the pending cycle and, as the mode says,
+// notifies it now or at the end of the backfill.
+func (e *Engine) emit(f *Feed, t burnrate.Transition, mode Mode, res *Result) {
+	idx := e.record(t)
+	t = e.pending.transitions[idx]
+	switch mode {
+	case Live:
+		res.Notify = append(res.Notify, Notice{Transition: t, Index: idx})
+	case Backfill:
+		f.latest[t.ID] = t
+	}
+}
+
+// trackOnset sets a transition's onset and keeps the firing alerts'.
+func (e *Engine) trackOnset(t *burnrate.Transition) {
+	switch t.State {
+	case burnrate.Firing:
+		t.Onset = t.Time
+		e.onsets[t.ID] = t.Time
+	default:
+		t.Onset = t.Time
+		if onset, ok := e.onsets[t.ID]; ok {
+			t.Onset = onset
+		}
+		delete(e.onsets, t.ID)
+	}
+}
+
+// Firing reports whether an alert fires now.
+func (e *Engine) Firing(id string) bool {
+	_, ok := e.onsets[id]
+	return ok
+}
+
+// record keeps a transition for the next commit and returns its index
+// there.
+func (e *Engine) record(t burnrate.Transition) int {
+	e.trackOnset(&t)
+	line, err := t.MarshalJSON()
+	if err != nil {
+		// Labels that JSON cannot hold cannot come from a source.
+		e.log.Error("encoding a transition", "err", err)
+	}
+	ms := t.Time.UnixMilli()
+	p := &e.pending
+	p.records = append(p.records, store.TransitionRecord{Time: ms, AlertID: t.ID, JSON: line})
+	p.alerts[t.ID] = store.AlertState{
+		ID: t.ID, SLO: t.SLO, Alert: t.Alert, Severity: string(t.Severity),
+		Labels: LabelsJSON(t.Labels), State: t.State.String(), Since: ms,
+	}
+	p.transitions = append(p.transitions, t)
+	return len(p.records) - 1
+}
+
+// Tick steps the no-data alerts of every source at the clock's time: a
+// source whose reads hang delivers no batch to step them.
+func (e *Engine) Tick() Result {
+	var res Result
+	now := e.now().UnixMilli()
+	for _, f := range e.order {
+		e.stepNoData(f, now, &res)
+	}
+	return res
+}
+
+// stepNoData steps the no-data alert of every SLO read from f: it fires
+// when the source has brought nothing for no_data.after.
+func (e *Engine) stepNoData(f *Feed, now int64, res *Result) {
+	if e.importing {
+		return
+	}
+	after := e.cfg.NoData.After.Std().Milliseconds()
+	last := max(f.LastData, f.Since)
+	for _, x := range e.cfg.SLOs {
+		if x.Source != f.Source.Name {
+			continue
+		}
+		nd := e.noData[x.Name]
+		if !nd.Step(now, now-last > after) {
+			continue
+		}
+		sev := e.cfg.NoData.Severity
+		lset := NoDataLabels(f)
+		e.emit(f, burnrate.Transition{
+			Time:     time.UnixMilli(now).UTC(),
+			Alert:    burnrate.NoDataAlert,
+			SLO:      x.Name,
+			Labels:   lset,
+			Severity: sev,
+			State:    nd.State,
+			Playbook: e.cfg.NoData.Playbook,
+			ID:       burnrate.AlertID(x.Name+"/"+burnrate.NoDataAlert, lset, sev),
+		}, Live, res)
+	}
+}
+
+// NoDataLabels are the labels of a no-data alert: the source that stopped.
+func NoDataLabels(f *Feed) labels.Labels {
+	if f == nil {
+		return labels.EmptyLabels()
+	}
+	return labels.FromStrings("source", f.Source.Name)
+}
+
+// NoData returns the state of an SLO's no-data alert.
+func (e *Engine) NoData(sloName string) burnrate.Alert {
+	if nd := e.noData[sloName]; nd != nil {
+		return *nd
+	}
+	return burnrate.Alert{}
+}
+
+// FeedOf returns the progress of the source an SLO reads.
+func (e *Engine) FeedOf(x *slo.SLO) *Feed { return e.feeds[x.Source] }
+
+// Ready reports whether every source has been read whole since the first
+// start, and if not, why.
+func (e *Engine) Ready() (bool, string) {
+	for _, f := range e.order {
+		switch {
+		case f.Cursor == 0:
+			return false, fmt.Sprintf("source %s not read yet", f.Source.Name)
+		case f.Backfilling:
+			return false, fmt.Sprintf("backfilling source %s, read up to %s", f.Source.Name, time.UnixMilli(f.Cursor).UTC().Format(time.RFC3339))
+		}
+	}
+	return true, ""
+}
+
+// compareKeys orders instance keys.
+func compareKeys(a, b store.InstanceKey) int {
+	return cmp.Or(cmp.Compare(a.SLO, b.SLO), cmp.Compare(a.Key, b.Key))
+}

@@ -1,0 +1,232 @@
+package engine
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/burnwatch/burnwatch/burnrate"
+	"github.com/burnwatch/burnwatch/classify"
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+// View is where every SLO stands after an apply: made by the engine's
+// goroutine and never changed after, so that the API, the console and
+// the metrics read it without waiting on the engine.
+type View struct {
+	// Time is the clock's time when the view was made (ms).
+	Time int64
+	// Ready and NotReady say whether every source has been read whole.
+	Ready    bool
+	NotReady string
+	// LastCommit is the time of the last committed cycle (ms), 0 if none.
+	LastCommit int64
+	SLOs       []*SLOView
+	Config     *slo.Config
+	// Feeds are the sources' progress as of the view.
+	Feeds []FeedView
+}
+
+// FeedView is a source's progress.
+type FeedView struct {
+	Name                string
+	Cursor, Evaluated   int64 // ms
+	LastData            int64 // ms
+	Failing             string
+	Backfilling, Events bool
+}
+
+// SLOView is one SLO and every instance of it.
+type SLOView struct {
+	SLO        *slo.SLO
+	Windows    []time.Duration // the policy's windows, as Rates holds them
+	Severities []slo.Severity  // the policy's severities, as InstanceView.Alerts holds them
+	// At is the minute the figures are measured at (ms): the last one
+	// evaluated.
+	At        int64
+	Instances []InstanceView
+	// Worst are the indexes of the MaxWorst instances with the least
+	// budget left, least first.
+	Worst []int
+	// Firing counts the instances' alerts firing, by severity index.
+	Firing [2]int
+	// WorstBudget is the least budget left of any instance, 1 with none.
+	WorstBudget float64
+	// Alerts are the SLO's own alerts that ever fired: the surge guard's
+	// and no-data.
+	Alerts   []AlertView
+	Episodes []burnrate.Episode
+}
+
+// MaxWorst is how many instances SLOView.Worst lists: enough to see
+// whether a problem is one tenant or many.
+const MaxWorst = 10
+
+// InstanceView is one SLO instance.
+type InstanceView struct {
+	Labels labels.Labels
+	// BudgetRemaining is the fraction of the period's budget left.
+	BudgetRemaining float64
+	// Rates are the burn rates over SLOView.Windows.
+	Rates  []float64
+	Totals burnrate.Events
+	// Alerts are the states of its alerts, by SLOView.Severities.
+	Alerts   [2]burnrate.Alert
+	LastData int64 // ms
+	// TopCodes are the platform codes of its last hour, most first.
+	TopCodes []burnrate.CodeCount
+}
+
+// AlertView is one alert's state.
+type AlertView struct {
+	ID       string
+	Alert    string
+	SLO      string
+	Labels   labels.Labels
+	Severity slo.Severity
+	State    burnrate.Alert
+}
+
+// View makes the view of where everything stands now.
+func (e *Engine) View() *View {
+	v := &View{Time: e.now().UnixMilli(), LastCommit: e.lastCommit, Config: e.cfg}
+	v.Ready, v.NotReady = e.Ready()
+	for _, f := range e.order {
+		fv := FeedView{Name: f.Source.Name, Cursor: f.Cursor, Evaluated: f.Evaluated, LastData: f.LastData,
+			Backfilling: f.Backfilling, Events: f.Source.Events != nil}
+		if f.Failing != nil {
+			fv.Failing = f.Failing.Error()
+		}
+		v.Feeds = append(v.Feeds, fv)
+	}
+	for _, sp := range e.router.Specs {
+		v.SLOs = append(v.SLOs, e.sloView(sp))
+	}
+	return v
+}
+
+func (e *Engine) sloView(sp *burnrate.Spec) *SLOView {
+	x := sp.SLO
+	at := e.now().UnixMilli()
+	if f := e.feeds[x.Source]; f != nil && f.Evaluated > 0 {
+		at = f.Evaluated
+	}
+	at -= at % minuteMS
+	insts := sp.Instances()
+	sv := &SLOView{
+		SLO: x, Windows: sp.Windows, Severities: sp.Severities, At: at,
+		Instances: make([]InstanceView, len(insts)), WorstBudget: 1,
+		Episodes: slices.Clone(sp.Episodes()),
+	}
+	rates := make([]float64, 0, len(insts)*len(sp.Windows))
+	var worst worstInstances
+	for i, in := range insts {
+		iv := &sv.Instances[i]
+		iv.Labels, iv.Totals, iv.LastData = in.Labels, in.Totals, in.LastData()
+		iv.BudgetRemaining = in.BudgetRemaining(at)
+		start := len(rates)
+		for _, r := range in.BurnRates(at) {
+			rates = append(rates, r.Rate)
+		}
+		iv.Rates = rates[start:len(rates):len(rates)]
+		for j, sev := range sp.Severities {
+			iv.Alerts[j] = in.Alert(sev)
+			if iv.Alerts[j].State == burnrate.Firing {
+				sv.Firing[j]++
+			}
+		}
+		if c := e.router.TopCodes(at, classify.Platform, in); len(c) > 0 {
+			iv.TopCodes = c
+		}
+		sv.WorstBudget = min(sv.WorstBudget, iv.BudgetRemaining)
+		worst.offer(i, iv.BudgetRemaining)
+	}
+	sv.Worst = worst.ix
+	if a := sp.SurgeAlert(); a.State != burnrate.Inactive {
+		sev := sp.SurgeConfig().Severity
+		sv.Alerts = append(sv.Alerts, AlertView{
+			ID:    burnrate.AlertID(x.Name+"/"+burnrate.UserFaultSurgeAlert, burnrate.EmptyLabels, sev),
+			Alert: burnrate.UserFaultSurgeAlert, SLO: x.Name, Labels: burnrate.EmptyLabels, Severity: sev, State: a,
+		})
+	}
+	if nd := e.NoData(x.Name); nd.State != burnrate.Inactive {
+		lset := NoDataLabels(e.feeds[x.Source])
+		sev := e.cfg.NoData.Severity
+		sv.Alerts = append(sv.Alerts, AlertView{
+			ID:    burnrate.AlertID(x.Name+"/"+burnrate.NoDataAlert, lset, sev),
+			Alert: burnrate.NoDataAlert, SLO: x.Name, Labels: lset, Severity: sev, State: nd,
+		})
+	}
+	return sv
+}
+
+// InstanceAlerts are the instance's alerts that ever fired.
+func (sv *SLOView) InstanceAlerts(iv *InstanceView) []AlertView {
+	var out []AlertView
+	for j, sev := range sv.Severities {
+		a := iv.Alerts[j]
+		if a.State == burnrate.Inactive {
+			continue
+		}
+		out = append(out, AlertView{
+			ID: burnrate.AlertID(sv.SLO.Name, iv.Labels, sev), Alert: burnrate.BurnRateAlert,
+			SLO: sv.SLO.Name, Labels: iv.Labels, Severity: sev, State: a,
+		})
+	}
+	return out
+}
+
+// Firing are the alerts firing now, most recent first.
+func (v *View) Firing() []AlertView {
+	var out []AlertView
+	for _, sv := range v.SLOs {
+		if sv.Firing != [2]int{} {
+			for i := range sv.Instances {
+				for _, a := range sv.InstanceAlerts(&sv.Instances[i]) {
+					if a.State.State == burnrate.Firing {
+						out = append(out, a)
+					}
+				}
+			}
+		}
+		for _, a := range sv.Alerts {
+			if a.State.State == burnrate.Firing {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b AlertView) int { return cmp.Compare(b.State.Since, a.State.Since) })
+	return out
+}
+
+// SLO returns the view of the named SLO, nil if there is none.
+func (v *View) SLO(name string) *SLOView {
+	for _, sv := range v.SLOs {
+		if sv.SLO.Name == name {
+			return sv
+		}
+	}
+	return nil
+}
+
+// worstInstances keeps the MaxWorst instances with the least budget left.
+type worstInstances struct {
+	ix   []int
+	left []float64
+}
+
+func (w *worstInstances) offer(i int, left float64) {
+	if len(w.ix) == MaxWorst && left >= w.left[len(w.left)-1] {
+		return
+	}
+	at, _ := slices.BinarySearch(w.left, left)
+	for at < len(w.left) && w.left[at] == left {
+		at++ // after equals: the first seen stays first
+	}
+	w.ix, w.left = slices.Insert(w.ix, at, i), slices.Insert(w.left, at, left)
+	if len(w.ix) > MaxWorst {
+		w.ix, w.left = w.ix[:MaxWorst], w.left[:MaxWorst]
+	}
+}

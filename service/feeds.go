@@ -1,0 +1,343 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/burnwatch/burnwatch/engine"
+	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/source"
+	"github.com/burnwatch/burnwatch/store"
+)
+
+// reader reads a source's counter samples: Prometheus (or anything that
+// speaks its APIs) or Datadog. Pushed events have no reader: they are in
+// the store already.
+type reader interface {
+	// read returns every series' samples with time in (from, to] (ms).
+	read(ctx context.Context, from, to int64) ([]engine.Run, error)
+	// delay is how far behind now the source's data is complete.
+	delay() time.Duration
+}
+
+// samplesReader reads a source through its ingest.Samples iterator.
+type samplesReader struct {
+	samples func(ctx context.Context, from, to time.Time) ingest.Samples
+	wait    time.Duration
+}
+
+func (r samplesReader) delay() time.Duration { return r.wait }
+
+func (r samplesReader) read(ctx context.Context, from, to int64) ([]engine.Run, error) {
+	it := r.samples(ctx, time.UnixMilli(from), time.UnixMilli(to))
+	var (
+		runs []engine.Run
+		cur  *engine.Run
+	)
+	for it.Next() {
+		if it.NewSeries() || cur == nil {
+			runs = append(runs, engine.Run{Labels: it.Labels()})
+			cur = &runs[len(runs)-1]
+		}
+		ts, v := it.At()
+		cur.T = append(cur.T, ts)
+		cur.V = append(cur.V, v)
+	}
+	return runs, it.Err()
+}
+
+// newReaders makes a reader for each source that has one.
+func (s *Service) newReaders(cfg *slo.Config) (map[string]reader, error) {
+	out := map[string]reader{}
+	for _, src := range cfg.Sources {
+		var queries []string
+		for _, x := range cfg.SLOs {
+			if x.Source != src.Name {
+				continue
+			}
+			if src.Datadog != nil {
+				total, errs := x.DatadogQueries()
+				queries = append(queries, total, errs)
+			} else {
+				queries = append(queries, x.SLI.Total, x.SLI.Errors)
+			}
+		}
+		switch {
+		case src.Prometheus != nil:
+			p, err := source.NewPrometheus(*src.Prometheus)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", src.Name, err)
+			}
+			p.Logger = s.log
+			out[src.Name] = samplesReader{wait: readDelay, samples: func(ctx context.Context, from, to time.Time) ingest.Samples {
+				return p.Samples(ctx, queries, from, to)
+			}}
+		case src.Datadog != nil:
+			d, err := source.NewDatadog(*src.Datadog)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", src.Name, err)
+			}
+			d.Log = s.log
+			out[src.Name] = samplesReader{wait: datadogDelay, samples: func(ctx context.Context, from, to time.Time) ingest.Samples {
+				return d.Samples(ctx, queries, from, to)
+			}}
+		}
+	}
+	return out, nil
+}
+
+// backfillSpan is how much history a first start reads: enough for every
+// window, and the SLO period for the budget.
+func backfillSpan(cfg *slo.Config) time.Duration {
+	span := minBackfill
+	for _, x := range cfg.SLOs {
+		span = max(span, x.Window.Std())
+		for _, p := range x.Pairs() {
+			span = max(span, p.Long.Std())
+		}
+	}
+	return span
+}
+
+// Cycle reads every source up to now, one after the other, applies what
+// each brought, steps what the clock moves, and commits. Run does the
+// same with each source in its own goroutine; tests call Cycle with their
+// own clock.
+func (s *Service) Cycle(ctx context.Context) error {
+	if s.o.ReadOnly {
+		return errReadOnly
+	}
+	in := s.cur.Load()
+	now := s.now()
+	var errs []error
+	for _, src := range in.cfg.Sources {
+		errs = append(errs, s.readSource(ctx, in, src, now))
+	}
+	errs = append(errs, s.housekeeping(ctx))
+	return errors.Join(errs...)
+}
+
+// housekeeping steps the clock's alerts and commits, counts the cycle,
+// and makes the scheduled report when it is due.
+func (s *Service) housekeeping(ctx context.Context) error {
+	start := time.Now()
+	err := s.do(ctx, func() error { return s.tick(ctx) })
+	s.metrics.Evaluations.Inc()
+	s.metrics.EvaluationDuration.Observe(time.Since(start).Seconds())
+	s.metrics.cycled(err, s.now())
+	// Reports read the state, so they are made once the cycle has let go
+	// of it.
+	s.scheduledReports(ctx)
+	return err
+}
+
+// readSource reads what a source has that is new since its cursor and
+// applies it: a read failure is logged and counted, and the source's
+// instances hold their alerts; the error returned is the engine's or the
+// store's.
+func (s *Service) readSource(ctx context.Context, in *installation, src *slo.Source, now time.Time) error {
+	if src.Events != nil {
+		return s.readEvents(ctx, in, src)
+	}
+	rd := in.readers[src.Name]
+	if rd == nil {
+		return nil
+	}
+	cursor := int64(0)
+	if fv := s.feedView(src.Name); fv != nil {
+		cursor = fv.Cursor
+	}
+	to := now.Add(-rd.delay()).UnixMilli()
+	to -= to % 1000 // whole seconds, as the APIs take them
+	from := cursor
+	if from == 0 {
+		from = to - backfillSpan(in.cfg).Milliseconds()
+	}
+	if to <= from {
+		return nil
+	}
+	if to-from > 3*in.cfg.EvaluationInterval.Std().Milliseconds()+readDelay.Milliseconds() {
+		return s.backfill(ctx, src.Name, rd, from, to)
+	}
+	start := time.Now()
+	runs, err := rd.read(ctx, from, to)
+	s.metrics.stage(stageRead, start)
+	b := engine.Batch{Source: src.Name, Mode: engine.Live, From: from, Through: to, Runs: runs}
+	if err != nil {
+		s.readFailed(src.Name, err)
+		b = engine.Batch{Source: src.Name, Err: err}
+	}
+	return s.do(ctx, func() error {
+		_, err := s.apply(ctx, b)
+		return err
+	})
+}
+
+func (s *Service) readFailed(source string, err error) {
+	s.metrics.SourceErrors.WithLabelValues(source).Inc()
+	s.log.Warn("reading a source failed; its instances hold their alerts", "source", source, "err", err)
+}
+
+// feedView is a source's progress as of the last apply.
+func (s *Service) feedView(name string) *engine.FeedView {
+	v := s.view.Load()
+	for i := range v.Feeds {
+		if v.Feeds[i].Name == name {
+			return &v.Feeds[i]
+		}
+	}
+	return nil
+}
+
+// backfill reads a source's history over (from, to] a chunk at a time,
+// each applied and committed as it is read, with progress in the log and
+// in /metrics. Its transitions go to the log; the alerts still firing at
+// its end are paged then. A first start is not ready until it is done.
+func (s *Service) backfill(ctx context.Context, name string, rd reader, from, to int64) error {
+	s.log.Info("backfilling", "source", name, "from", time.UnixMilli(from).UTC(), "to", time.UnixMilli(to).UTC())
+	chunk := backfillChunk.Milliseconds()
+	for a := from; a < to; a += chunk {
+		b := min(a+chunk, to)
+		start := time.Now()
+		runs, err := rd.read(ctx, a, b)
+		s.metrics.stage(stageRead, start)
+		if err != nil {
+			s.readFailed(name, err)
+			aerr := s.do(ctx, func() error {
+				_, err := s.apply(ctx, engine.Batch{Source: name, Err: err})
+				return err
+			})
+			return errors.Join(aerr, ctx.Err())
+		}
+		batch := engine.Batch{Source: name, Mode: engine.Backfill, From: a, Through: b, Runs: runs, Done: b == to}
+		var res engine.Result
+		if err := s.do(ctx, func() (err error) {
+			res, err = s.apply(ctx, batch)
+			return err
+		}); err != nil {
+			return fmt.Errorf("backfilling %s: %w", name, err)
+		}
+		done := float64(b-from) / float64(to-from)
+		s.metrics.BackfillProgress.WithLabelValues(name).Set(done)
+		s.log.Info("backfill progress", "source", name, "through", time.UnixMilli(b).UTC(), "done", fmt.Sprintf("%.0f%%", 100*done), "samples", res.Samples)
+	}
+	return nil
+}
+
+// readEvents counts the batches pushed since the last checkpoint. It reads
+// them on the writer: what the last checkpoint consumed is gone from the
+// store, and what it did not is skipped by the engine if counted already.
+func (s *Service) readEvents(ctx context.Context, in *installation, src *slo.Source) error {
+	return s.do(ctx, func() error {
+		start := time.Now()
+		batches, err := s.db.PendingBatches(ctx)
+		s.metrics.stage(stageRead, start)
+		if err != nil {
+			s.readFailed(src.Name, err)
+			_, aerr := s.apply(ctx, engine.Batch{Source: src.Name, Err: err})
+			return aerr
+		}
+		now := s.now().UnixMilli()
+		b := engine.Batch{Source: src.Name, Mode: engine.Live, From: now, Through: now, Pushed: s.pushed(in.cfg, batches)}
+		_, err = s.apply(ctx, b)
+		return err
+	})
+}
+
+// pushed reads stored batches of pushed events as the engine counts them.
+func (s *Service) pushed(cfg *slo.Config, batches []store.Batch) []engine.Pushed {
+	out := make([]engine.Pushed, 0, len(batches))
+	for _, pb := range batches {
+		events, err := ParseEvents(pb.NDJSON, cfg, time.UnixMilli(pb.Received))
+		if err != nil {
+			// Accepted under another config (an SLO since removed):
+			// nothing of it can be counted now.
+			s.log.Warn("dropping a pushed batch the config no longer accepts", "batch", pb.ID, "err", err)
+			out = append(out, engine.Pushed{ID: pb.ID})
+			continue
+		}
+		p := engine.Pushed{ID: pb.ID, Events: make([]engine.Event, 0, len(events))}
+		for _, e := range events {
+			// A line counts one minute; its counts are at the minute's
+			// end, as a scrape at that time would have seen them.
+			p.Events = append(p.Events, engine.Event{
+				Time: e.Time.Truncate(time.Minute).Add(time.Minute).UnixMilli(), SLO: e.SLO,
+				Labels: labels.FromMap(e.Labels), Total: e.Total, Errors: e.Errors,
+			})
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// runFeeds reads each source on the evaluation interval in a goroutine of
+// its own, so that a slow or failing source delays no other, and steps
+// the clock's alerts and commits every interval, until ctx ends.
+func (s *Service) runFeeds(ctx context.Context) {
+	var wg sync.WaitGroup
+	triggers := map[string]chan struct{}{}
+	defer func() {
+		for _, t := range triggers {
+			close(t)
+		}
+		wg.Wait()
+	}()
+	for {
+		in := s.cur.Load()
+		for _, src := range in.cfg.Sources {
+			t, ok := triggers[src.Name]
+			if !ok {
+				t = make(chan struct{}, 1)
+				triggers[src.Name] = t
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s.feed(ctx, src.Name, t)
+				}()
+			}
+			select {
+			case t <- struct{}{}:
+			default: // still reading: it goes on from where it gets
+			}
+		}
+		if err := s.housekeeping(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("evaluation cycle failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(in.cfg.EvaluationInterval.Std()):
+		}
+	}
+}
+
+// feed reads one source each time it is triggered.
+func (s *Service) feed(ctx context.Context, name string, trigger <-chan struct{}) {
+	for range trigger {
+		in := s.cur.Load()
+		src := sourceNamed(in.cfg, name)
+		if src == nil {
+			continue // a reload removed it
+		}
+		if err := s.readSource(ctx, in, src, s.now()); err != nil && ctx.Err() == nil {
+			s.metrics.cycled(err, s.now())
+			s.log.Error("applying what a source read failed", "source", name, "err", err)
+		}
+	}
+}
+
+// sourceNamed returns the config's source of that name, nil if none.
+func sourceNamed(cfg *slo.Config, name string) *slo.Source {
+	for _, src := range cfg.Sources {
+		if src.Name == name {
+			return src
+		}
+	}
+	return nil
+}
