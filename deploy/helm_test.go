@@ -81,24 +81,21 @@ func TestChartRendersValidObjects(t *testing.T) {
 	if err != nil || len(examples) == 0 {
 		t.Fatalf("no example values in %s/ci: %v", chartDir, err)
 	}
-	cases := []struct {
+	type chartCase struct {
 		name   string
 		values map[string]any
 		want   install
-	}{
+	}
+	cases := []chartCase{
 		{"default values", nil, install{replicas: 1, kinds: []string{"ConfigMap", "NetworkPolicy", "PodDisruptionBudget", "Service", "Service", "ServiceAccount", "StatefulSet"}}},
-		{"a Secret made from values", map[string]any{"secrets": map[string]any{"create": map[string]any{
-			"pagerduty-routing-key": strings.Repeat("0", 32), "events-token": "t0ken",
-		}}, "config": withPagerDuty(readValues(t, filepath.Join(chartDir, "values.yaml"))["config"])},
-			install{replicas: 1, secretKeys: []string{"events-token", "pagerduty-routing-key"}}},
+		{"a Secret made from values", map[string]any{
+			"secrets": map[string]any{"create": map[string]any{"pagerduty-routing-key": strings.Repeat("0", 32), "events-token": "t0ken"}},
+			"config":  withPagerDuty(readValues(t, filepath.Join(chartDir, "values.yaml"))["config"]),
+		}, install{replicas: 1, secretKeys: []string{"events-token", "pagerduty-routing-key"}}},
 		{"one replica that keeps its lease", map[string]any{"leaderElection": map[string]any{"enabled": true}}, install{replicas: 1, leaderElection: true}},
 	}
 	for _, path := range examples {
-		cases = append(cases, struct {
-			name   string
-			values map[string]any
-			want   install
-		}{path, readValues(t, path), install{replicas: 2, leaderElection: true, monitoring: true, externalSecret: "burnwatch-keys"}})
+		cases = append(cases, chartCase{path, readValues(t, path), install{replicas: 2, leaderElection: true, monitoring: true, externalSecret: "burnwatch-keys"}})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

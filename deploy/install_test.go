@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -342,17 +343,9 @@ func checkConfig(t *testing.T, o objects, mounts map[string]mount, configPath st
 			}
 		}
 	}
-	if want.externalSecret != "" && !slices.ContainsFunc(mapsValues(mounts), func(m mount) bool { return m.secret == want.externalSecret }) {
+	if want.externalSecret != "" && !slices.ContainsFunc(slices.Collect(maps.Values(mounts)), func(m mount) bool { return m.secret == want.externalSecret }) {
 		t.Errorf("Secret %s is not mounted", want.externalSecret)
 	}
-}
-
-func mapsValues[K comparable, V any](m map[K]V) []V {
-	var vs []V
-	for _, v := range m {
-		vs = append(vs, v)
-	}
-	return vs
 }
 
 // filesNamed returns the values of every key ending in _file: the files a
@@ -507,9 +500,10 @@ func checkDisruptionAndNetwork(t *testing.T, o objects, podLabels map[string]str
 	}
 }
 
-// checkMonitoring: the ServiceMonitor scrapes the API Service only (not
-// the headless one too, which would scrape each pod twice), as job
-// burnwatch, and the PrometheusRule holds deploy/rules' rules.
+// checkMonitoring: the ServiceMonitor scrapes one Service (two would
+// scrape each pod twice), the headless one that publishes replicas not yet
+// ready (a replica backfilling must be watched too), as job burnwatch; and
+// the PrometheusRule holds deploy/rules' rules.
 func checkMonitoring(t *testing.T, o objects, want bool) {
 	t.Helper()
 	if !want {
@@ -532,8 +526,8 @@ func checkMonitoring(t *testing.T, o objects, want bool) {
 			scraped = append(scraped, s)
 		}
 	}
-	if len(scraped) != 1 || scraped[0].Spec.ClusterIP == corev1.ClusterIPNone {
-		t.Fatalf("ServiceMonitor %s selects %d Services, want the one API Service", sm.Name, len(scraped))
+	if len(scraped) != 1 || !scraped[0].Spec.PublishNotReadyAddresses {
+		t.Fatalf("ServiceMonitor %s selects %d Services, want the one that publishes replicas not ready", sm.Name, len(scraped))
 	}
 	for _, ep := range sm.Spec.Endpoints {
 		if !slices.ContainsFunc(scraped[0].Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == ep.Port }) {
