@@ -15,18 +15,8 @@ import (
 // allowed while they are missing; remove each as it lands, and this list when
 // it is empty. Histograms are listed with their series' suffixes.
 var pendingMetrics = []string{
-	"burnwatch_cycle_stage_seconds_bucket", // {stage}: read, apply, commit, notify
-	"burnwatch_cycle_stage_seconds_sum",
-	"burnwatch_cycle_stage_seconds_count",
-	"burnwatch_cycle_failures_total",
-	"burnwatch_last_successful_cycle_timestamp_seconds",
-	"burnwatch_source_lag_seconds",                   // {source}: now − what the source has been read up to
-	"burnwatch_notifications_pending",                // {receiver}
-	"burnwatch_notifications_oldest_pending_seconds", // {receiver}
-	"burnwatch_config_last_reload_successful",
-	"burnwatch_config_reloads_total", // {outcome}
-	"burnwatch_leader",               // 1 on the replica that sends, and when running alone
-	"burnwatch_heartbeats_total",     // {outcome}: sent, or why not
+	"burnwatch_leader",           // 1 on the replica that sends, and when running alone
+	"burnwatch_heartbeats_total", // {outcome}: sent, or why not
 }
 
 // exportedMetrics returns the names of the series burnwatch serves on

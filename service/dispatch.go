@@ -80,9 +80,6 @@ func pipeline(cfg *slo.Config, dashboard *template.Template, silences *silence.S
 // notify runs the notices through the pipeline and adds the outbox
 // entries they make to the pending cycle. On the writer.
 func (s *Service) notify(ctx context.Context, in *installation, notices []engine.Notice) {
-	if len(notices) == 0 {
-		return
-	}
 	start := time.Now()
 	defer s.metrics.stage(stageNotify, start)
 	for _, nt := range notices {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,6 +82,13 @@ func Handler(o HandlerOptions) http.Handler {
 	if o.Playbooks != nil {
 		mux.Handle("GET /playbooks/", o.Playbooks)
 	}
+	// Profiles as Prometheus serves them: go tool pprof
+	// http://host:9099/debug/pprof/profile.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return a.logRequests(mux)
 }
 

@@ -347,3 +347,13 @@ func TestRequestsAreLoggedAtDebug(t *testing.T) {
 		t.Errorf("request lines are not at debug level:\n%s", logs)
 	}
 }
+
+func TestProfilesAreServed(t *testing.T) {
+	at := newAPITest(t, nil)
+	r := at.get("/debug/pprof/")
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.body, "goroutine") {
+		t.Errorf("the profile index lists no goroutine profile:\n%s", r.body)
+	}
+	wantStatus(t, at.get("/debug/pprof/goroutine?debug=1"), http.StatusOK)
+}

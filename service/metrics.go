@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/burnwatch/burnwatch/engine"
+	"github.com/burnwatch/burnwatch/notify"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
@@ -362,6 +363,24 @@ func (m *Metrics) update(v *engine.View) {
 					m.SetInstanceBurnRate(name, lm, model.Duration(sv.Windows[w]).String(), r)
 				}
 			}
+		}
+	}
+}
+
+// known exports the per-source and per-receiver counters at 0 from the
+// start, so that an increase() over them sees the first error or the first
+// dead-lettered page.
+func (m *Metrics) known(cfg *slo.Config, receivers map[string]notify.Receiver) {
+	if m == nil {
+		return
+	}
+	for _, src := range cfg.Sources {
+		m.SourceErrors.WithLabelValues(src.Name)
+		m.SamplesRead.WithLabelValues(src.Name)
+	}
+	for name := range receivers {
+		for _, r := range []notify.Reason{notify.Sent, notify.Silenced, notify.InMaintenance, notify.DeadLettered, notify.Skipped} {
+			m.Notifications.WithLabelValues(name, r.String())
 		}
 	}
 }

@@ -1,10 +1,13 @@
 package service
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -197,4 +200,41 @@ func apiGathered(t *testing.T, reg *prometheus.Registry) string {
 		}
 	}
 	return b.String()
+}
+
+// TestCycleStagesAreTimed: a cycle reads, applies and commits, and each
+// stage's time is in /metrics.
+func TestCycleStagesAreTimed(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	at := ts.clock.Truncate(time.Minute)
+	ts.push(fmt.Sprintf(`{"time":%q,"slo":"cypher-availability","labels":{"database":"db-1"},"total":100,"errors":{"Neo.DatabaseError.General.UnknownError":100}}`+"\n", at.Format(time.RFC3339)))
+	ts.clock = ts.clock.Add(2 * time.Minute)
+	if err := ts.Cycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	families, err := ts.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]uint64{}
+	var lastCycle float64
+	for _, f := range families {
+		switch f.GetName() {
+		case "burnwatch_cycle_stage_seconds":
+			for _, m := range f.GetMetric() {
+				counts[m.GetLabel()[0].GetValue()] = m.GetHistogram().GetSampleCount()
+			}
+		case "burnwatch_last_successful_cycle_timestamp_seconds":
+			lastCycle = f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	for _, stage := range []string{"read", "apply", "commit", "notify"} {
+		if counts[stage] == 0 {
+			t.Errorf("stage %s was not timed: %v", stage, counts)
+		}
+	}
+	if want := float64(ts.clock.UnixMilli()) / 1000; lastCycle != want {
+		t.Errorf("last successful cycle %v, want the clock's %v", lastCycle, want)
+	}
 }

@@ -255,6 +255,7 @@ func (s *Service) install(ctx context.Context, cfg *slo.Config, old *engine.Engi
 	if err != nil {
 		return err
 	}
+	s.metrics.known(cfg, in.receivers)
 	return s.do(ctx, func() error {
 		st, err := s.db.Load(ctx)
 		if err != nil {
