@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -121,24 +122,127 @@ const minuteMS = int64(time.Minute / time.Millisecond)
 // are returned to notify. An error part way leaves the engine broken: it
 // must be rebuilt from the store.
 func (e *Engine) Apply(b Batch) (Result, error) {
-	var res Result
-	if e.broken != nil {
-		return res, e.broken
+	if b.Err != nil {
+		return e.failed(b)
 	}
+	o, err := e.Open(b)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := o.Add(b.Runs); err != nil {
+		return Result{}, err
+	}
+	return o.Close()
+}
+
+// failed notes a source's failed read: its no-data clock runs on.
+func (e *Engine) failed(b Batch) (Result, error) {
+	var res Result
 	f := e.feeds[b.Source]
 	if f == nil {
 		return res, fmt.Errorf("no source named %q", b.Source)
 	}
-	now := e.now().UnixMilli()
+	f.Failing = b.Err
+	e.stepNoData(f, e.now().UnixMilli(), &res)
+	return res, nil
+}
+
+// OpenBatch is a batch being received in parts: a large read streams into
+// the engine series by series (Add), between other work, and is counted
+// and evaluated once whole (Close). Until then nothing of it is counted,
+// but its series' cursors have moved: an OpenBatch not closed must be
+// aborted, which leaves the engine to be rebuilt from the store.
+type OpenBatch struct {
+	e     *Engine
+	b     Batch
+	f     *Feed
+	batch *ingest.Batch
+	added bool
+	done  bool
+}
+
+// Open starts a batch whose runs come with Add; b's own Runs and Pushed
+// are taken too.
+func (e *Engine) Open(b Batch) (*OpenBatch, error) {
+	if e.broken != nil {
+		return nil, e.broken
+	}
+	f := e.feeds[b.Source]
+	if f == nil {
+		return nil, fmt.Errorf("no source named %q", b.Source)
+	}
 	if b.Err != nil {
-		f.Failing = b.Err
-		e.stepNoData(f, now, &res)
-		return res, nil
+		return nil, fmt.Errorf("a failed read of %s opens no batch", b.Source)
 	}
 	f.Failing = nil
 	if f.watchedFrom == 0 {
 		f.watchedFrom = b.From
 	}
+	step := ingest.MinuteBins
+	if b.Coarse {
+		step = ingest.HourBins
+	}
+	o := &OpenBatch{e: e, b: b, f: f, batch: e.router.NewBatch(step)}
+	if err := e.gatherPushed(o.batch, f, b); err != nil {
+		o.abort(err)
+		return nil, e.broken
+	}
+	return o, nil
+}
+
+// Add takes runs of the batch: each series' samples in time order.
+func (o *OpenBatch) Add(runs []Run) error {
+	if o.done {
+		return errors.New("the batch is closed")
+	}
+	if o.e.broken != nil {
+		return o.e.broken
+	}
+	since := o.f.watchedFrom + lookback.Milliseconds()
+	fresh := func(ts int64) bool { return ts > since }
+	for _, r := range runs {
+		o.added = true
+		if err := o.batch.Run(r.Labels, r.T, r.V, fresh); err != nil {
+			o.abort(err)
+			return o.e.broken
+		}
+	}
+	return nil
+}
+
+// Abort drops a batch not closed. If any of it was added, the engine is
+// left broken: its cursors are ahead of its counts.
+func (o *OpenBatch) Abort(why error) {
+	if o.done {
+		return
+	}
+	if o.added {
+		o.abort(why)
+		return
+	}
+	o.done = true
+	o.batch.Close()
+}
+
+func (o *OpenBatch) abort(err error) {
+	o.done = true
+	o.batch.Close()
+	o.e.broken = fmt.Errorf("counting a batch of %s: %w", o.b.Source, err)
+}
+
+// Close counts the batch and evaluates the source's SLOs at every whole
+// minute it completes.
+func (o *OpenBatch) Close() (Result, error) {
+	var res Result
+	e, f, b := o.e, o.f, o.b
+	if o.done {
+		return res, errors.New("the batch is closed")
+	}
+	if e.broken != nil {
+		return res, e.broken
+	}
+	o.done = true
+	defer o.batch.Close()
 	if b.Mode == Backfill {
 		f.Backfilling = !b.Done
 	}
@@ -146,25 +250,17 @@ func (e *Engine) Apply(b Batch) (Result, error) {
 		// The first minutes evaluated are those after the first read's start.
 		f.Evaluated = b.From - b.From%minuteMS
 	}
-	step := ingest.MinuteBins
-	if b.Coarse {
-		step = ingest.HourBins
-	}
-	batch := e.router.NewBatch(step)
-	defer batch.Close()
-	if err := e.gather(batch, f, b); err != nil {
-		e.broken = fmt.Errorf("counting a batch of %s: %w", b.Source, err)
-		return res, e.broken
-	}
 	var evaluate func(int64)
 	if !b.Coarse {
 		specs := e.specsOf(f)
 		evaluate = func(T int64) { e.evaluateAt(f, specs, T, b.Mode, &res) }
 	}
+	batch := o.batch
 	if err := batch.Count(f.Evaluated, b.Through, evaluate, e.addJournal); err != nil {
 		e.broken = fmt.Errorf("counting a batch of %s: %w", b.Source, err)
 		return res, e.broken
 	}
+	now := e.now().UnixMilli()
 	if !b.Coarse {
 		f.Evaluated = max(f.Evaluated, b.Through-b.Through%minuteMS)
 		res.Evaluated = f.Evaluated
@@ -194,15 +290,8 @@ func (e *Engine) Apply(b Batch) (Result, error) {
 	return res, nil
 }
 
-// gather adds the batch's samples and pushed lines to an ingest batch.
-func (e *Engine) gather(batch *ingest.Batch, f *Feed, b Batch) error {
-	since := f.watchedFrom + lookback.Milliseconds()
-	fresh := func(ts int64) bool { return ts > since }
-	for _, r := range b.Runs {
-		if err := batch.Run(r.Labels, r.T, r.V, fresh); err != nil {
-			return err
-		}
-	}
+// gatherPushed adds the batch's pushed lines to an ingest batch.
+func (e *Engine) gatherPushed(batch *ingest.Batch, f *Feed, b Batch) error {
 	for _, p := range b.Pushed {
 		if f.counted[p.ID] {
 			// Counted, and still pending in the store: the commit that

@@ -291,6 +291,14 @@ func (m *Metrics) stage(name string, start time.Time) {
 	m.CycleStage.WithLabelValues(name).Observe(time.Since(start).Seconds())
 }
 
+// observe records the time a stage took.
+func (m *Metrics) observe(name string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.CycleStage.WithLabelValues(name).Observe(d.Seconds())
+}
+
 // cycled counts a cycle's outcome.
 func (m *Metrics) cycled(err error, now time.Time) {
 	if m == nil {

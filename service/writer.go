@@ -18,13 +18,18 @@ import (
 // "commit" stages of a cycle. An engine left broken by a failed apply is
 // rebuilt from the store, which the source is then read again from.
 func (s *Service) apply(ctx context.Context, b engine.Batch) (engine.Result, error) {
-	in := s.cur.Load()
 	start := time.Now()
 	res, err := s.eng.Apply(b)
+	return s.applied(ctx, b.Source, start, res, err)
+}
+
+// applied finishes what an apply began: it notifies, commits and
+// publishes, or rebuilds a broken engine.
+func (s *Service) applied(ctx context.Context, source string, start time.Time, res engine.Result, err error) (engine.Result, error) {
 	s.metrics.stage(stageApply, start)
 	if err != nil {
 		if s.eng.Broken() != nil {
-			s.log.Error("applying a batch failed part way; rebuilding the engine from the store", "source", b.Source, "err", err)
+			s.log.Error("applying a batch failed part way; rebuilding the engine from the store", "source", source, "err", err)
 			if rerr := s.rebuild(ctx); rerr != nil {
 				return res, errors.Join(err, rerr)
 			}
@@ -32,11 +37,68 @@ func (s *Service) apply(ctx context.Context, b engine.Batch) (engine.Result, err
 		return res, err
 	}
 	if res.Samples > 0 {
-		s.metrics.SamplesRead.WithLabelValues(b.Source).Add(float64(res.Samples))
+		s.metrics.SamplesRead.WithLabelValues(source).Add(float64(res.Samples))
 	}
-	s.notify(ctx, in, res.Notify)
+	s.notify(ctx, s.cur.Load(), res.Notify)
 	err = s.commit(ctx, s.commitKind())
 	s.publish()
+	return res, err
+}
+
+// errReplaced is why a batch streaming in is dropped: a reload replaced
+// the engine it was opened on. The source is read again from its cursor.
+var errReplaced = errors.New("the engine was replaced by a reload while the batch was read")
+
+// applyRead reads a source's samples over (b.From, b.Through] and applies
+// them as one batch, streamed into the engine a part at a time, so that
+// neither a large read nor the engine waits on the other: the writer
+// takes each part between its other work, and counts the whole at the end.
+func (s *Service) applyRead(ctx context.Context, rd reader, b engine.Batch) (engine.Result, error) {
+	var (
+		o       *engine.OpenBatch
+		eng     *engine.Engine
+		res     engine.Result
+		adding  time.Duration
+		started = time.Now()
+	)
+	if err := s.do(ctx, func() (err error) {
+		eng = s.eng
+		o, err = s.eng.Open(b)
+		return err
+	}); err != nil {
+		return res, err
+	}
+	rerr := rd.read(ctx, b.From, b.Through, func(runs []engine.Run) error {
+		return s.do(ctx, func() error {
+			if s.eng != eng {
+				return errReplaced
+			}
+			t := time.Now()
+			err := o.Add(runs)
+			adding += time.Since(t)
+			return err
+		})
+	})
+	s.metrics.observe(stageRead, time.Since(started)-adding)
+	err := s.do(context.WithoutCancel(ctx), func() error {
+		if s.eng != eng {
+			o.Abort(errReplaced)
+			return errReplaced
+		}
+		if rerr != nil {
+			o.Abort(rerr)
+			if s.eng.Broken() != nil {
+				if err := s.rebuild(ctx); err != nil {
+					return errors.Join(rerr, err)
+				}
+			}
+			return rerr
+		}
+		start := time.Now().Add(-adding)
+		r, err := o.Close()
+		res, err = s.applied(ctx, b.Source, start, r, err)
+		return err
+	})
 	return res, err
 }
 
