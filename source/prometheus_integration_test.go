@@ -3,10 +3,12 @@ package source
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -273,6 +275,52 @@ func promAssertSame(t *testing.T, got, want []promSample) {
 			t.Fatalf("sample %d: got %s, want no more (%d samples, want %d)", i, got[i], len(got), len(want))
 		case got[i] != want[i]:
 			t.Fatalf("sample %d: got %s, want %s", i, got[i], want[i])
+		}
+	}
+}
+
+// promRecorder keeps the Content-Type of every answer.
+type promRecorder struct {
+	next  http.RoundTripper
+	mu    sync.Mutex
+	types []string
+}
+
+func (r *promRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if resp != nil {
+		r.mu.Lock()
+		r.types = append(r.types, req.URL.Path+" "+resp.Header.Get("Content-Type"))
+		r.mu.Unlock()
+	}
+	return resp, err
+}
+
+// TestPrometheusStreamsChunks checks that a real Prometheus answers a
+// read in auto with streamed chunks, and that auto keeps to remote read.
+func TestPrometheusStreamsChunks(t *testing.T) {
+	end := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
+	om := promRecentScenario(t, end)
+	url := promtest.Start(t, om)
+	p, err := NewPrometheus(PrometheusConfig{URL: url, Timeout: model.Duration(10 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	rec := &promRecorder{next: p.client.Transport}
+	p.client.Transport = rec
+	sels := []string{"neo4j_queries_total", "neo4j_query_errors_total"}
+	from := end.Add(-7 * time.Hour)
+	promAssertSameSeries(t, "auto", promCollect(t, p.Samples(t.Context(), sels, from, end)), promFromFile(t, om, sels, from, end))
+	if promMode(p.mode.Load()) != promRemoteRead {
+		t.Errorf("auto chose %d, want remote read", p.mode.Load())
+	}
+	if len(rec.types) < 2*4 {
+		t.Errorf("%d requests for 7h in 2h slices of 2 selectors, want at least 8", len(rec.types))
+	}
+	for _, typ := range rec.types {
+		if typ != "/api/v1/read "+promStreamContentType {
+			t.Errorf("answered %s, want streamed chunks", typ)
 		}
 	}
 }
