@@ -34,7 +34,8 @@ const (
 	// slices aligned on them carry every chunk once.
 	DefaultRemoteReadChunk = 2 * time.Hour
 	// DefaultQueryChunk is the span of one read through the query API,
-	// whose JSON is about ten times the size of remote read's chunks.
+	// whose answer is decoded whole, as JSON: slower and larger than
+	// remote read's chunks, which are decoded a series at a time.
 	DefaultQueryChunk = time.Hour
 )
 
