@@ -16,7 +16,9 @@ import (
 // since 1970 (the configured chunk, or DefaultRemoteReadChunk, 2h, for
 // remote read and DefaultQueryChunk, 1h, for the query API), so a range
 // within one such interval is one slice. Slices are read in time order,
-// and each slice with one request per selector, never per series. For each
+// and each slice with one request per selector, never per series (with
+// api auto, the very first request to a server without remote read is
+// made again through the query API, which is used from then on). For each
 // slice, fn is called once for every series with samples in it, however
 // many selectors match the series, with the slice's samples in time
 // order. Within a slice the series come selector by selector (in the order
