@@ -137,7 +137,11 @@ func (s *rrServer) remoteRead(t *testing.T, w http.ResponseWriter, r *http.Reque
 	s.mu.Unlock()
 	s.arrived <- struct{}{}
 	if s.hold {
-		<-r.Context().Done()
+		// Until the client gives up; a bound, should it never.
+		select {
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
 		return
 	}
 	var cut bool

@@ -184,7 +184,7 @@ func (p *Prometheus) readSlice(ctx context.Context, sel promSelector, fromMs, to
 	switch {
 	case err == nil:
 		if p.mode.CompareAndSwap(int32(promUndecided), int32(promRemoteRead)) {
-			p.log().Info("reading prometheus through remote read", "server", p.name)
+			p.log().Debug("reading prometheus through remote read", "server", p.name)
 		}
 		return out, nil
 	case errors.As(err, &none):
