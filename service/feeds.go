@@ -20,10 +20,60 @@ import (
 // speaks its APIs) or Datadog. Pushed events have no reader: they are in
 // the store already.
 type reader interface {
-	// read returns every series' samples with time in (from, to] (ms).
-	read(ctx context.Context, from, to int64) ([]engine.Run, error)
+	// read calls fn with every series' samples with time in (from, to]
+	// (ms), a few series at a time; an error from fn stops it.
+	read(ctx context.Context, from, to int64, fn func([]engine.Run) error) error
 	// delay is how far behind now the source's data is complete.
 	delay() time.Duration
+}
+
+// partSamples is how many samples the runs handed to the engine at once
+// hold: a few MB, so that a large read streams into the engine without
+// being held whole.
+const partSamples = 256 << 10
+
+// parts gathers runs into parts of about partSamples samples.
+type parts struct {
+	fn   func([]engine.Run) error
+	runs []engine.Run
+	n    int
+}
+
+func (p *parts) add(r engine.Run) error {
+	p.runs = append(p.runs, r)
+	if p.n += len(r.T); p.n >= partSamples {
+		return p.flush()
+	}
+	return nil
+}
+
+func (p *parts) flush() error {
+	if len(p.runs) == 0 {
+		return nil
+	}
+	err := p.fn(p.runs)
+	p.runs, p.n = nil, 0
+	return err
+}
+
+// promReader reads a Prometheus source in bulk: a request per selector and
+// slice of time.
+type promReader struct {
+	p       *source.Prometheus
+	queries []string
+}
+
+func (r promReader) delay() time.Duration { return readDelay }
+
+func (r promReader) read(ctx context.Context, from, to int64, fn func([]engine.Run) error) error {
+	p := &parts{fn: fn}
+	err := r.p.Read(ctx, r.queries, time.UnixMilli(from), time.UnixMilli(to), func(lset labels.Labels, ts []int64, vs []float64) error {
+		return p.add(engine.Run{Labels: lset, T: ts, V: vs})
+	})
+	if err != nil {
+		return err
+	}
+	return p.flush()
 }
 
 // samplesReader reads a source through its ingest.Samples iterator.
@@ -34,22 +84,33 @@ type samplesReader struct {
 
 func (r samplesReader) delay() time.Duration { return r.wait }
 
-func (r samplesReader) read(ctx context.Context, from, to int64) ([]engine.Run, error) {
+func (r samplesReader) read(ctx context.Context, from, to int64, fn func([]engine.Run) error) error {
 	it := r.samples(ctx, time.UnixMilli(from), time.UnixMilli(to))
-	var (
-		runs []engine.Run
-		cur  *engine.Run
-	)
+	p := &parts{fn: fn}
+	var cur engine.Run
 	for it.Next() {
-		if it.NewSeries() || cur == nil {
-			runs = append(runs, engine.Run{Labels: it.Labels()})
-			cur = &runs[len(runs)-1]
+		if it.NewSeries() && len(cur.T) > 0 {
+			if err := p.add(cur); err != nil {
+				return err
+			}
+			cur = engine.Run{}
+		}
+		if len(cur.T) == 0 {
+			cur.Labels = it.Labels()
 		}
 		ts, v := it.At()
 		cur.T = append(cur.T, ts)
 		cur.V = append(cur.V, v)
 	}
-	return runs, it.Err()
+	if err := it.Err(); err != nil {
+		return err
+	}
+	if len(cur.T) > 0 {
+		if err := p.add(cur); err != nil {
+			return err
+		}
+	}
+	return p.flush()
 }
 
 // newReaders makes a reader for each source that has one.
@@ -75,9 +136,7 @@ func (s *Service) newReaders(cfg *slo.Config) (map[string]reader, error) {
 				return nil, fmt.Errorf("source %s: %w", src.Name, err)
 			}
 			p.Logger = s.log
-			out[src.Name] = samplesReader{wait: readDelay, samples: func(ctx context.Context, from, to time.Time) ingest.Samples {
-				return p.Samples(ctx, queries, from, to)
-			}}
+			out[src.Name] = promReader{p: p, queries: queries}
 		case src.Datadog != nil:
 			d, err := source.NewDatadog(*src.Datadog)
 			if err != nil {
@@ -165,16 +224,21 @@ func (s *Service) readSource(ctx context.Context, in *installation, src *slo.Sou
 	if to-from > 3*in.cfg.EvaluationInterval.Std().Milliseconds()+readDelay.Milliseconds() {
 		return s.backfill(ctx, src.Name, rd, from, to)
 	}
-	start := time.Now()
-	runs, err := rd.read(ctx, from, to)
-	s.metrics.stage(stageRead, start)
-	b := engine.Batch{Source: src.Name, Mode: engine.Live, From: from, Through: to, Runs: runs}
-	if err != nil {
-		s.readFailed(src.Name, err)
-		b = engine.Batch{Source: src.Name, Err: err}
+	_, err := s.applyRead(ctx, rd, engine.Batch{Source: src.Name, Mode: engine.Live, From: from, Through: to})
+	return s.readResult(ctx, src.Name, err)
+}
+
+// readResult handles the outcome of a read: a source's failure is logged
+// and counted, and noted in the engine, whose no-data clock runs on;
+// the error returned is the engine's or the store's.
+func (s *Service) readResult(ctx context.Context, source string, err error) error {
+	var rf readFailure
+	if !errors.As(err, &rf) {
+		return err
 	}
+	s.readFailed(source, rf.err)
 	return s.do(ctx, func() error {
-		_, err := s.apply(ctx, b)
+		_, err := s.apply(ctx, engine.Batch{Source: source, Err: rf.err})
 		return err
 	})
 }
@@ -204,24 +268,9 @@ func (s *Service) backfill(ctx context.Context, name string, rd reader, from, to
 	chunk := backfillChunk.Milliseconds()
 	for a := from; a < to; a += chunk {
 		b := min(a+chunk, to)
-		start := time.Now()
-		runs, err := rd.read(ctx, a, b)
-		s.metrics.stage(stageRead, start)
+		res, err := s.applyRead(ctx, rd, engine.Batch{Source: name, Mode: engine.Backfill, From: a, Through: b, Done: b == to})
 		if err != nil {
-			s.readFailed(name, err)
-			aerr := s.do(ctx, func() error {
-				_, err := s.apply(ctx, engine.Batch{Source: name, Err: err})
-				return err
-			})
-			return errors.Join(aerr, ctx.Err())
-		}
-		batch := engine.Batch{Source: name, Mode: engine.Backfill, From: a, Through: b, Runs: runs, Done: b == to}
-		var res engine.Result
-		if err := s.do(ctx, func() (err error) {
-			res, err = s.apply(ctx, batch)
-			return err
-		}); err != nil {
-			return fmt.Errorf("backfilling %s: %w", name, err)
+			return s.readResult(ctx, name, fmt.Errorf("backfilling %s: %w", name, err))
 		}
 		done := float64(b-from) / float64(to-from)
 		s.metrics.BackfillProgress.WithLabelValues(name).Set(done)

@@ -45,6 +45,12 @@ func (s *Service) applied(ctx context.Context, source string, start time.Time, r
 	return res, err
 }
 
+// readFailure is a source's read that failed, as applyRead returns it.
+type readFailure struct{ err error }
+
+func (r readFailure) Error() string { return r.err.Error() }
+func (r readFailure) Unwrap() error { return r.err }
+
 // errReplaced is why a batch streaming in is dropped: a reload replaced
 // the engine it was opened on. The source is read again from its cursor.
 var errReplaced = errors.New("the engine was replaced by a reload while the batch was read")
@@ -92,7 +98,7 @@ func (s *Service) applyRead(ctx context.Context, rd reader, b engine.Batch) (eng
 					return errors.Join(rerr, err)
 				}
 			}
-			return rerr
+			return readFailure{rerr}
 		}
 		start := time.Now().Add(-adding)
 		r, err := o.Close()

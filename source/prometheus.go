@@ -1,27 +1,21 @@
 package source
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
@@ -29,7 +23,29 @@ import (
 const (
 	DefaultPrometheusTimeout = 30 * time.Second // one request, including the server's evaluation
 	DefaultPrometheusRetries = 3                // tries after the first, for network errors, 5xx and 429
-	DefaultPrometheusChunk   = time.Hour        // the span of one range read
+	// DefaultRemoteReadChunk is the span of one remote read: Prometheus's
+	// TSDB cuts its blocks, and so its chunks, at multiples of 2h, and
+	// slices aligned on them carry every chunk once.
+	DefaultRemoteReadChunk = 2 * time.Hour
+	// DefaultQueryChunk is the span of one read through the query API,
+	// whose answer is decoded whole, as JSON: slower and larger than
+	// remote read's chunks, which are decoded a series at a time.
+	DefaultQueryChunk = time.Hour
+)
+
+// The ways of reading a Prometheus server, the values of
+// PrometheusConfig.API.
+const (
+	// PrometheusAuto tries remote read and, if the server has none, uses
+	// the query API from then on.
+	PrometheusAuto = "auto"
+	// PrometheusRemoteRead is Prometheus's remote read API (POST
+	// /api/v1/read), streamed chunks preferred: the server sends its
+	// chunks as they are stored.
+	PrometheusRemoteRead = "remote_read"
+	// PrometheusQuery is the HTTP query API: an instant query of a range
+	// selector, its samples as JSON.
+	PrometheusQuery = "query"
 )
 
 const (
@@ -52,6 +68,9 @@ type PrometheusConfig struct {
 	// URL is the API's base, without /api/v1: http://prometheus:9090, or
 	// http://mimir/prometheus.
 	URL string `yaml:"url"`
+	// API is how samples are read: auto (empty is auto), remote_read or
+	// query; see PrometheusAuto and the others.
+	API string `yaml:"api,omitempty"`
 	// BearerTokenFile holds a token sent as "Authorization: Bearer". The
 	// file is read again for every request, so a rotated token is used
 	// as soon as it is written.
@@ -64,8 +83,10 @@ type PrometheusConfig struct {
 	// Retries is how many times a request that failed with a network
 	// error, a 5xx or a 429 is tried again; 0 tries once.
 	Retries int `yaml:"retries"`
-	// Chunk is the span of one range read: a long range is read a chunk
-	// at a time, so no request returns more than a chunk of samples.
+	// Chunk is the span of one read: a long range is read in slices of
+	// a chunk, aligned on multiples of it since 1970, so that no request
+	// returns more than a chunk of samples. Zero takes the API's default,
+	// DefaultRemoteReadChunk or DefaultQueryChunk.
 	Chunk model.Duration `yaml:"chunk,omitempty"`
 }
 
@@ -90,9 +111,9 @@ type TLSConfig struct {
 // DefaultPrometheusConfig returns a config with every default set.
 func DefaultPrometheusConfig() PrometheusConfig {
 	return PrometheusConfig{
+		API:     PrometheusAuto,
 		Timeout: model.Duration(DefaultPrometheusTimeout),
 		Retries: DefaultPrometheusRetries,
-		Chunk:   model.Duration(DefaultPrometheusChunk),
 	}
 }
 
@@ -114,6 +135,11 @@ func (c PrometheusConfig) Validate() error {
 		add("url", "is not a URL: %v", err)
 	} else if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		add("url", "must be http:// or https:// and a host, e.g. http://prometheus:9090")
+	}
+	switch c.API {
+	case "", PrometheusAuto, PrometheusRemoteRead, PrometheusQuery:
+	default:
+		add("api", "is %q; valid: %s, %s, %s", c.API, PrometheusAuto, PrometheusRemoteRead, PrometheusQuery)
 	}
 	if c.Timeout < 0 {
 		add("timeout", "must be positive")
@@ -168,32 +194,45 @@ func promHeaderName(s string) bool {
 }
 
 // Prometheus reads raw counter samples from a server that speaks the
-// Prometheus HTTP API. It is safe for concurrent use.
+// Prometheus APIs: remote read, or the HTTP query API where there is
+// none. It is safe for concurrent use.
 type Prometheus struct {
-	// Logger receives retries and the server's warnings; nil logs to
-	// slog.Default(). Set it before the first read. Secrets are never
-	// logged.
+	// Logger receives retries, the server's warnings and the API chosen;
+	// nil logs to slog.Default(). Set it before the first read. Secrets
+	// are never logged.
 	Logger *slog.Logger
 
-	api       v1.API
+	api       v1.API       // the query API
+	client    *http.Client // remote read: auth, then transport
 	transport *http.Transport
+	readURL   string // the remote read endpoint, possibly with a password
 	name      string // the URL without its password, for errors and logs
 	timeout   time.Duration
 	retries   int
-	chunk     int64         // ms
+	chunk     int64         // ms; 0: the API's default
 	backoff   time.Duration // the first retry's wait; tests shorten it
 	promql    parser.Parser
+
+	// mode is the API in use: the configured one, or for auto what the
+	// server was found to serve (promUndecided until its first answer).
+	mode atomic.Int32
 }
+
+// promMode is a way of reading, as decided for a server.
+type promMode int32
+
+const (
+	promUndecided promMode = iota // auto, before the server's first answer
+	promRemoteRead
+	promQuery
+)
 
 // NewPrometheus checks the config, reads its secret files and TLS
 // material, and returns a client. A secret file that is missing or holds
-// only white space is an error. A zero Timeout or Chunk takes its default.
+// only white space is an error. A zero Timeout takes its default.
 func NewPrometheus(cfg PrometheusConfig) (*Prometheus, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = model.Duration(DefaultPrometheusTimeout)
-	}
-	if cfg.Chunk == 0 {
-		cfg.Chunk = model.Duration(DefaultPrometheusChunk)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -236,16 +275,25 @@ func NewPrometheus(cfg PrometheusConfig) (*Prometheus, error) {
 		return nil, fmt.Errorf("url: %w", err)
 	}
 	u, _ := url.Parse(cfg.URL) // Validate parsed it
-	return &Prometheus{
-		api:       v1.NewAPI(promStatusClient{client}),
+	p := &Prometheus{
+		api:       v1.NewAPI(client),
+		client:    &http.Client{Transport: auth},
 		transport: transport,
+		readURL:   u.JoinPath("api/v1/read").String(),
 		name:      u.Redacted(),
 		timeout:   time.Duration(cfg.Timeout),
 		retries:   cfg.Retries,
 		chunk:     time.Duration(cfg.Chunk).Milliseconds(),
 		backoff:   promFirstBackoff,
 		promql:    parser.NewParser(parser.Options{}),
-	}, nil
+	}
+	switch cfg.API {
+	case PrometheusRemoteRead:
+		p.mode.Store(int32(promRemoteRead))
+	case PrometheusQuery:
+		p.mode.Store(int32(promQuery))
+	}
+	return p, nil
 }
 
 // Close closes idle connections.
@@ -259,481 +307,4 @@ func (p *Prometheus) log() *slog.Logger {
 		return p.Logger
 	}
 	return slog.Default()
-}
-
-func (c TLSConfig) config() (*tls.Config, error) {
-	cfg := &tls.Config{
-		ServerName:         c.ServerName,
-		InsecureSkipVerify: c.InsecureSkipVerify, //nolint:gosec // the operator's explicit choice
-		MinVersion:         tls.VersionTLS12,
-	}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.ca_file: %w", err)
-		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca_file: %s holds no PEM certificate", c.CAFile)
-		}
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.cert_file, tls.key_file: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
-}
-
-// promSecret is a credential kept in a file. Its errors name the field
-// and the file, never the content.
-type promSecret struct {
-	field, path string
-}
-
-func (s *promSecret) read() (string, error) {
-	b, err := os.ReadFile(s.path)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", s.field, err)
-	}
-	v := strings.TrimSpace(string(b))
-	if v == "" {
-		return "", fmt.Errorf("%s: %s is empty", s.field, s.path)
-	}
-	return v, nil
-}
-
-// promAuth adds the configured headers and credentials to every
-// request.
-type promAuth struct {
-	next     http.RoundTripper
-	headers  map[string]string
-	bearer   *promSecret
-	user     string
-	password *promSecret
-}
-
-func (t *promAuth) RoundTrip(req *http.Request) (*http.Response, error) {
-	// A RoundTripper must not change the request it is given.
-	req = req.Clone(req.Context())
-	for k, v := range t.headers {
-		if http.CanonicalHeaderKey(k) == "Host" {
-			req.Host = v
-			continue
-		}
-		req.Header.Set(k, v)
-	}
-	switch {
-	case t.bearer != nil:
-		token, err := t.bearer.read()
-		if err != nil {
-			promCloseBody(req)
-			return nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-	case t.password != nil:
-		password, err := t.password.read()
-		if err != nil {
-			promCloseBody(req)
-			return nil, err
-		}
-		req.SetBasicAuth(t.user, password)
-	}
-	return t.next.RoundTrip(req)
-}
-
-// promCloseBody closes a request's body, as a RoundTripper must even when it
-// fails.
-func promCloseBody(req *http.Request) {
-	if req.Body != nil {
-		req.Body.Close()
-	}
-}
-
-// promAttempt records the HTTP answer to one try of a request, for the
-// decision to retry: the v1 client's errors do not carry the status.
-type promAttempt struct {
-	status     int
-	retryAfter time.Duration
-}
-
-type promAttemptKey struct{}
-
-// promStatusClient records each response's status in the request context's
-// promAttempt.
-type promStatusClient struct{ api.Client }
-
-func (c promStatusClient) Do(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
-	resp, body, err := c.Client.Do(ctx, req)
-	if a, ok := ctx.Value(promAttemptKey{}).(*promAttempt); ok && resp != nil {
-		a.status = resp.StatusCode
-		a.retryAfter = 0
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-			a.retryAfter = time.Duration(s) * time.Second
-		}
-	}
-	return resp, body, err
-}
-
-// promRetryable reports whether a request that failed with err, after an
-// answer with HTTP status (0: none), may succeed if tried again: when it
-// got no answer (a network error, a timeout), a 5xx or a 429. Any other
-// answer, such as 400 for a bad query or 401, will not change.
-func promRetryable(err error, status int) bool {
-	var apiErr *v1.Error
-	if !errors.As(err, &apiErr) {
-		return true
-	}
-	switch {
-	case status == http.StatusTooManyRequests || status >= 500:
-		return true
-	case status != 0:
-		return false
-	}
-	return apiErr.Type == v1.ErrServer || apiErr.Type == v1.ErrTimeout
-}
-
-// call runs one request, trying again with exponential backoff as long as
-// promRetryable says so, up to the configured retries and within ctx. Each
-// try is bounded by the timeout.
-func (p *Prometheus) call(ctx context.Context, what string, do func(context.Context) error) error {
-	wait := p.backoff
-	for try := 0; ; try++ {
-		a := &promAttempt{}
-		tctx, cancel := context.WithTimeout(context.WithValue(ctx, promAttemptKey{}, a), p.timeout)
-		err := do(tctx)
-		cancel()
-		switch {
-		case err == nil:
-			return nil
-		case ctx.Err() != nil:
-			return fmt.Errorf("%s from %s: %w", what, p.name, context.Cause(ctx))
-		case try >= p.retries || !promRetryable(err, a.status):
-			if try > 0 {
-				return fmt.Errorf("%s from %s (%d tries): %w", what, p.name, try+1, err)
-			}
-			return fmt.Errorf("%s from %s: %w", what, p.name, err)
-		}
-		// Equal jitter: half the wait, plus up to as much again, so
-		// that many readers do not retry in step.
-		d := min(max(wait/2+rand.N(wait/2+1), a.retryAfter), promMaxBackoff)
-		p.log().Warn("prometheus request failed; retrying",
-			"server", p.name, "request", what, "try", try+1, "status", a.status, "wait", d, "err", err)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%s from %s: %w (after: %v)", what, p.name, context.Cause(ctx), err)
-		case <-t.C:
-		}
-		wait = min(2*wait, promMaxBackoff)
-	}
-}
-
-// rangeRead returns the raw samples of the series a selector matches with
-// time in (fromMs, toMs], one request.
-//
-// It is an instant query of the range-vector selector "selector[span]" at
-// the end of the range. Range selectors include their start in Prometheus
-// 2 and exclude it in Prometheus 3, and the query time is sent in seconds,
-// so the query is evaluated at the range's end rounded up to a second
-// over a span, in whole seconds, that reaches back to the range's start
-// or before it; the samples are then cut to (fromMs, toMs] here, the same
-// whatever the server's version.
-func (p *Prometheus) rangeRead(ctx context.Context, selector string, fromMs, toMs int64) (model.Matrix, error) {
-	at := promCeilSecond(toMs)
-	span := promCeilSecond(at - fromMs)
-	q := selector + "[" + model.Duration(time.Duration(span)*time.Millisecond).String() + "]"
-	what := fmt.Sprintf("reading %s at %s", q, time.UnixMilli(at).UTC().Format(time.RFC3339))
-	var v model.Value
-	err := p.call(ctx, what, func(ctx context.Context) error {
-		var (
-			warnings v1.Warnings
-			err      error
-		)
-		v, warnings, _, err = p.api.Query(ctx, q, time.UnixMilli(at), v1.WithTimeout(p.timeout))
-		if len(warnings) > 0 {
-			p.log().Warn("prometheus warns", "server", p.name, "query", q, "warnings", warnings)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	m, ok := v.(model.Matrix)
-	if !ok {
-		return nil, fmt.Errorf("%s from %s: got a %s, want a matrix", what, p.name, v.Type())
-	}
-	for _, ss := range m {
-		if len(ss.Histograms) > 0 {
-			return nil, fmt.Errorf("%s from %s: %s holds native histograms, which are not counters burnwatch can read", what, p.name, ss.Metric)
-		}
-		i := 0
-		for _, s := range ss.Values {
-			if t := int64(s.Timestamp); fromMs < t && t <= toMs {
-				ss.Values[i] = s
-				i++
-			}
-		}
-		ss.Values = ss.Values[:i]
-	}
-	return m, nil
-}
-
-// promCeilSecond rounds a time or span in milliseconds up to a whole second.
-func promCeilSecond(ms int64) int64 {
-	if r := ms % 1000; r > 0 {
-		return ms - r + 1000
-	}
-	return ms
-}
-
-// series lists the series that the selectors match between fromMs and
-// toMs, in label order, without duplicates. The listing may hold series
-// without samples in the range; they yield nothing.
-func (p *Prometheus) series(ctx context.Context, selectors []string, fromMs, toMs int64) ([]labels.Labels, error) {
-	// Whole seconds on the wide side: a listing that holds too much costs
-	// a read that yields nothing, one that holds too little loses data.
-	start, end := time.UnixMilli(promCeilSecond(fromMs)-1000), time.UnixMilli(promCeilSecond(toMs))
-	var sets []model.LabelSet
-	err := p.call(ctx, fmt.Sprintf("listing series of %s", strings.Join(selectors, ", ")), func(ctx context.Context) error {
-		var (
-			warnings v1.Warnings
-			err      error
-		)
-		sets, warnings, _, err = p.api.Series(ctx, selectors, start, end)
-		if len(warnings) > 0 {
-			p.log().Warn("prometheus warns", "server", p.name, "selectors", selectors, "warnings", warnings)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]labels.Labels, 0, len(sets))
-	for _, set := range sets {
-		out = append(out, promLabels(model.Metric(set)))
-	}
-	slices.SortFunc(out, labels.Compare)
-	return slices.CompactFunc(out, labels.Equal), nil
-}
-
-func promLabels(m model.Metric) labels.Labels {
-	b := labels.NewScratchBuilder(len(m))
-	for k, v := range m {
-		b.Add(string(k), string(v))
-	}
-	b.Sort()
-	return b.Labels()
-}
-
-// Samples reads every sample with time in (from, to] of every series that
-// any of the selectors matches. Like a recording read with Reader, the
-// samples come grouped by series, each series in time order; series come
-// in label order, each once, as in a TSDB dump.
-//
-// Nothing is read until the first call to Next. A range no longer than a
-// chunk is one read per selector, which holds every series' samples of
-// that chunk: what a serving loop reads each cycle. A longer range, a
-// backfill, first lists the series, then reads them one at a time, a
-// chunk at a time, each read selecting the series by all its labels.
-// Memory then holds the series' labels and one series' chunk, whatever
-// the range, at the cost of one request per series and chunk: a 30-day
-// backfill of 10,000 series in 1-hour chunks is 7.2 million requests, in
-// 1-day chunks 300,000. Reading many series a chunk at a time instead
-// would split each series across chunks, and holding them until the
-// range is read would hold the whole range; a larger chunk is the knob.
-// A series that first appears after the listing is left to the next read.
-func (p *Prometheus) Samples(ctx context.Context, selectors []string, from, to time.Time) *PromSamples {
-	return &PromSamples{p: p, ctx: ctx, selectors: selectors, fromMs: from.UnixMilli(), toMs: to.UnixMilli()}
-}
-
-// Read calls fn with the samples Samples yields, a run of one series at a
-// time: every series comes in one or more consecutive runs, in time
-// order, one run per chunk that holds its samples. fn may keep the
-// slices. An error from fn stops the read and is returned.
-func (p *Prometheus) Read(ctx context.Context, selector string, from, to time.Time, fn func(lset labels.Labels, ts []int64, vs []float64) error) error {
-	s := p.Samples(ctx, []string{selector}, from, to)
-	for {
-		r, ok := s.nextRun()
-		if !ok {
-			return s.err
-		}
-		if err := fn(r.lset, r.ts, r.vs); err != nil {
-			return err
-		}
-	}
-}
-
-// PromSamples iterates over samples read from a Prometheus server,
-// grouped by series, each series in time order. It implements the same
-// interface as Reader.
-type PromSamples struct {
-	p            *Prometheus
-	ctx          context.Context
-	selectors    []string
-	fromMs, toMs int64
-	started      bool
-
-	runs   []promRun       // a short range: every series' run, read at once
-	series []labels.Labels // a long range: the series yet to read, the first being read
-	next   int64           // a long range: where the next chunk of series[0] starts (excluded)
-	began  bool            // a long range: series[0] has yielded a run
-
-	run promRun // the run being yielded
-	i   int     // the current sample's index in run
-	err error
-}
-
-// promRun is consecutive samples of one series.
-type promRun struct {
-	lset  labels.Labels
-	ts    []int64
-	vs    []float64
-	first bool // the series' first run
-}
-
-// Next advances to the next sample. It returns false at the end or on an
-// error, which Err returns.
-func (s *PromSamples) Next() bool {
-	if s.i+1 < len(s.run.ts) {
-		s.i++
-		return true
-	}
-	r, ok := s.nextRun()
-	if !ok {
-		s.run = promRun{}
-		return false
-	}
-	s.run, s.i = r, 0
-	return true
-}
-
-// NewSeries reports whether the current sample starts a different series
-// from the one before it.
-func (s *PromSamples) NewSeries() bool { return s.i == 0 && s.run.first }
-
-// Labels returns the current series' labels.
-func (s *PromSamples) Labels() labels.Labels { return s.run.lset }
-
-// At returns the current sample's time in milliseconds and its value.
-func (s *PromSamples) At() (int64, float64) { return s.run.ts[s.i], s.run.vs[s.i] }
-
-// Err returns the error that stopped Next, if any.
-func (s *PromSamples) Err() error { return s.err }
-
-// Errorf returns an error naming the server, the current series and the
-// sample's time.
-func (s *PromSamples) Errorf(format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	if s.i >= len(s.run.ts) {
-		return fmt.Errorf("%s: %s", s.p.name, msg)
-	}
-	at := time.UnixMilli(s.run.ts[s.i]).UTC().Format(time.RFC3339Nano)
-	return fmt.Errorf("%s: %s at %s: %s", s.p.name, s.run.lset, at, msg)
-}
-
-// nextRun reads until it has a run with samples; false at the end or on
-// an error, kept in s.err.
-func (s *PromSamples) nextRun() (promRun, bool) {
-	if s.err != nil {
-		return promRun{}, false
-	}
-	if !s.started {
-		s.started = true
-		if s.err = s.plan(); s.err != nil {
-			return promRun{}, false
-		}
-	}
-	if len(s.runs) > 0 {
-		r := s.runs[0]
-		s.runs[0] = promRun{}
-		s.runs = s.runs[1:]
-		return r, true
-	}
-	for len(s.series) > 0 {
-		lset := s.series[0]
-		from, to := s.next, min(s.next+s.p.chunk, s.toMs)
-		ts, vs, err := s.readSeries(lset, from, to)
-		if err != nil {
-			s.err = err
-			return promRun{}, false
-		}
-		r := promRun{lset: lset, ts: ts, vs: vs, first: !s.began}
-		s.began = s.began || len(ts) > 0
-		s.next = to
-		if to >= s.toMs {
-			s.series[0] = labels.EmptyLabels()
-			s.series = s.series[1:]
-			s.next, s.began = s.fromMs, false
-		}
-		if len(ts) > 0 {
-			return r, true
-		}
-	}
-	return promRun{}, false
-}
-
-// plan checks the selectors and either reads a short range whole or lists
-// the series of a long one.
-func (s *PromSamples) plan() error {
-	for _, sel := range s.selectors {
-		if _, err := s.p.promql.ParseMetricSelector(sel); err != nil {
-			return fmt.Errorf("selector %q: %w", sel, err)
-		}
-	}
-	if s.toMs <= s.fromMs || len(s.selectors) == 0 {
-		return nil
-	}
-	if s.toMs-s.fromMs > s.p.chunk {
-		var err error
-		s.series, err = s.p.series(s.ctx, s.selectors, s.fromMs, s.toMs)
-		s.next = s.fromMs
-		return err
-	}
-	seen := map[string]bool{}
-	for _, sel := range s.selectors {
-		m, err := s.p.rangeRead(s.ctx, sel, s.fromMs, s.toMs)
-		if err != nil {
-			return err
-		}
-		for _, ss := range m {
-			lset := promLabels(ss.Metric)
-			key := lset.String()
-			if seen[key] || len(ss.Values) == 0 {
-				continue
-			}
-			seen[key] = true
-			ts, vs := promSplit(ss.Values)
-			s.runs = append(s.runs, promRun{lset: lset, ts: ts, vs: vs, first: true})
-		}
-	}
-	slices.SortFunc(s.runs, func(a, b promRun) int { return labels.Compare(a.lset, b.lset) })
-	return nil
-}
-
-// readSeries reads one chunk of one series. Its labels, as a selector,
-// also match any series with more labels; those are left out.
-func (s *PromSamples) readSeries(lset labels.Labels, fromMs, toMs int64) ([]int64, []float64, error) {
-	m, err := s.p.rangeRead(s.ctx, lset.String(), fromMs, toMs)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, ss := range m {
-		if labels.Equal(promLabels(ss.Metric), lset) {
-			ts, vs := promSplit(ss.Values)
-			return ts, vs, nil
-		}
-	}
-	return nil, nil, nil
-}
-
-func promSplit(ps []model.SamplePair) ([]int64, []float64) {
-	ts, vs := make([]int64, len(ps)), make([]float64, len(ps))
-	for i, p := range ps {
-		ts[i], vs[i] = int64(p.Timestamp), float64(p.Value)
-	}
-	return ts, vs
 }

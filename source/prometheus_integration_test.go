@@ -3,10 +3,12 @@ package source
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,34 +161,85 @@ func TestPrometheusReadsWhatTheFileHolds(t *testing.T) {
 		{"a selector that matches nothing", 50 * time.Minute, []string{"nothing_total"}, at(-time.Minute), end, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := NewPrometheus(PrometheusConfig{URL: url, Chunk: model.Duration(tc.chunk), Timeout: model.Duration(10 * time.Second), Retries: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
 			want := promFromFile(t, om, tc.selectors, tc.from, tc.to)
 			if len(want) != tc.want {
 				t.Fatalf("the file holds %d samples in the range, the test expects %d", len(want), tc.want)
 			}
-			got := promCollect(t, p.Samples(ctx, tc.selectors, tc.from, tc.to))
-			promAssertSame(t, got, want)
-
-			// Read yields the same, in runs.
-			var runs []promSample
-			for _, sel := range tc.selectors[:1] {
-				err := p.Read(ctx, sel, tc.from, tc.to, func(lset labels.Labels, ts []int64, vs []float64) error {
-					for i := range ts {
-						new := i == 0 && (len(runs) == 0 || runs[len(runs)-1].series != lset.String())
-						runs = append(runs, promSample{lset.String(), ts[i], vs[i], new})
+			// What each API reads, in tc's chunks and in one slice.
+			reads := map[string][]promSample{}
+			for _, api := range []string{PrometheusRemoteRead, PrometheusQuery} {
+				for _, chunk := range []time.Duration{tc.chunk, promOneSlice} {
+					p, err := NewPrometheus(PrometheusConfig{URL: url, API: api, Chunk: model.Duration(chunk), Timeout: model.Duration(10 * time.Second), Retries: 1})
+					if err != nil {
+						t.Fatal(err)
 					}
-					return nil
-				})
-				if err != nil {
-					t.Fatal(err)
+					defer p.Close()
+					name := fmt.Sprintf("%s in %s slices", api, model.Duration(chunk))
+					got := promCollect(t, p.Samples(ctx, tc.selectors, tc.from, tc.to))
+					promAssertSameSeries(t, name, got, want)
+
+					// Read yields the same, in the same runs.
+					var runs []promSample
+					err = p.Read(ctx, tc.selectors, tc.from, tc.to, func(lset labels.Labels, ts []int64, vs []float64) error {
+						for i := range ts {
+							runs = append(runs, promSample{lset.String(), ts[i], vs[i], i == 0})
+						}
+						return nil
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					promAssertSame(t, runs, got)
+					reads[name] = got
 				}
 			}
-			promAssertSame(t, runs, promFromFile(t, om, tc.selectors[:1], tc.from, tc.to))
+			// Both APIs read the same runs, in the same order.
+			for _, chunk := range []time.Duration{tc.chunk, promOneSlice} {
+				rr := reads[fmt.Sprintf("%s in %s slices", PrometheusRemoteRead, model.Duration(chunk))]
+				q := reads[fmt.Sprintf("%s in %s slices", PrometheusQuery, model.Duration(chunk))]
+				promAssertSame(t, rr, q)
+			}
 		})
+	}
+}
+
+// promOneSlice is a chunk that makes any range of these tests one slice.
+const promOneSlice = 100 * 365 * 24 * time.Hour
+
+// promAssertSameSeries checks that got is grouped as Samples promises
+// (NewSeries at every change of series, each series' runs in time order)
+// and that each series has exactly the samples it has in want.
+func promAssertSameSeries(t *testing.T, name string, got, want []promSample) {
+	t.Helper()
+	bySeries := func(ss []promSample) map[string][]promSample {
+		m := map[string][]promSample{}
+		for _, s := range ss {
+			s.new = false
+			m[s.series] = append(m[s.series], s)
+		}
+		return m
+	}
+	for i, s := range got {
+		if i == 0 || s.series != got[i-1].series {
+			if !s.new {
+				t.Fatalf("%s: sample %d (%s) starts a run without NewSeries", name, i, s)
+			}
+		}
+	}
+	g, w := bySeries(got), bySeries(want)
+	for series, ws := range w {
+		gs := g[series]
+		for i := 1; i < len(gs); i++ {
+			if gs[i].ts <= gs[i-1].ts {
+				t.Fatalf("%s: %s: %s after %s", name, series, gs[i], gs[i-1])
+			}
+		}
+		promAssertSame(t, gs, ws)
+	}
+	for series := range g {
+		if _, ok := w[series]; !ok {
+			t.Fatalf("%s: read %s, which the file does not hold in the range", name, series)
+		}
 	}
 }
 
@@ -209,7 +262,7 @@ func TestPrometheusReadsAShiftedScenario(t *testing.T) {
 	if len(want) != 4*601 {
 		t.Fatalf("the shifted file holds %d samples, want %d", len(want), 4*601)
 	}
-	promAssertSame(t, promCollect(t, p.Samples(ctx, sels, from, end)), want)
+	promAssertSameSeries(t, "auto", promCollect(t, p.Samples(ctx, sels, from, end)), want)
 }
 
 func promAssertSame(t *testing.T, got, want []promSample) {
@@ -222,6 +275,52 @@ func promAssertSame(t *testing.T, got, want []promSample) {
 			t.Fatalf("sample %d: got %s, want no more (%d samples, want %d)", i, got[i], len(got), len(want))
 		case got[i] != want[i]:
 			t.Fatalf("sample %d: got %s, want %s", i, got[i], want[i])
+		}
+	}
+}
+
+// promRecorder keeps the Content-Type of every answer.
+type promRecorder struct {
+	next  http.RoundTripper
+	mu    sync.Mutex
+	types []string
+}
+
+func (r *promRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if resp != nil {
+		r.mu.Lock()
+		r.types = append(r.types, req.URL.Path+" "+resp.Header.Get("Content-Type"))
+		r.mu.Unlock()
+	}
+	return resp, err
+}
+
+// TestPrometheusStreamsChunks checks that a real Prometheus answers a
+// read in auto with streamed chunks, and that auto keeps to remote read.
+func TestPrometheusStreamsChunks(t *testing.T) {
+	end := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
+	om := promRecentScenario(t, end)
+	url := promtest.Start(t, om)
+	p, err := NewPrometheus(PrometheusConfig{URL: url, Timeout: model.Duration(10 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	rec := &promRecorder{next: p.client.Transport}
+	p.client.Transport = rec
+	sels := []string{"neo4j_queries_total", "neo4j_query_errors_total"}
+	from := end.Add(-7 * time.Hour)
+	promAssertSameSeries(t, "auto", promCollect(t, p.Samples(t.Context(), sels, from, end)), promFromFile(t, om, sels, from, end))
+	if promMode(p.mode.Load()) != promRemoteRead {
+		t.Errorf("auto chose %d, want remote read", p.mode.Load())
+	}
+	if len(rec.types) < 2*4 {
+		t.Errorf("%d requests for 7h in 2h slices of 2 selectors, want at least 8", len(rec.types))
+	}
+	for _, typ := range rec.types {
+		if typ != "/api/v1/read "+promStreamContentType {
+			t.Errorf("answered %s, want streamed chunks", typ)
 		}
 	}
 }

@@ -2,9 +2,11 @@ package source
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,7 +25,6 @@ import (
 )
 
 const (
-	promEmptySeries = `{"status":"success","data":[]}`
 	promEmptyMatrix = `{"status":"success","data":{"resultType":"matrix","result":[]}}`
 )
 
@@ -38,9 +39,10 @@ type promServer struct {
 }
 
 type promAnswer struct {
-	status int
-	body   string
-	header http.Header
+	status      int
+	body        string
+	header      http.Header
+	contentType string // default application/json
 }
 
 func newPromServer(t *testing.T, answers ...promAnswer) *promServer {
@@ -54,7 +56,7 @@ func newPromServer(t *testing.T, answers ...promAnswer) *promServer {
 		for k, v := range a.header {
 			w.Header()[k] = v
 		}
-		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Type", cmp.Or(a.contentType, "application/json"))
 		w.WriteHeader(a.status)
 		// A careless server may echo the request's credentials.
 		fmt.Fprint(w, strings.NewReplacer("{auth}", r.Header.Get("Authorization"), "{tenant}", r.Header.Get("X-Scope-OrgID")).Replace(a.body))
@@ -101,9 +103,28 @@ func promWriteFile(t *testing.T, name, content string) string {
 	return path
 }
 
+// promAPIs are the ways of reading, each with an answer that holds no
+// series.
+var promAPIs = []struct {
+	api   string
+	empty promAnswer
+}{
+	{PrometheusRemoteRead, promAnswer{status: 200, contentType: promStreamContentType}},
+	{PrometheusQuery, promAnswer{status: 200, body: promEmptyMatrix}},
+}
+
+// promStreamContentType is the Content-Type of a streamed remote read.
+const promStreamContentType = "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse"
+
+// promReadOnce reads one selector over a minute.
+func promReadOnce(ctx context.Context, p *Prometheus) error {
+	return p.Read(ctx, []string{"up"}, time.UnixMilli(0), time.UnixMilli(60000), func(labels.Labels, []int64, []float64) error { return nil })
+}
+
 func TestPrometheusConfigDecodesFromYAML(t *testing.T) {
 	src := `
 url: https://mimir.example/prometheus
+api: query
 bearer_token_file: /run/secrets/token
 headers: {X-Scope-OrgID: tenant-1}
 tls: {ca_file: /ca.pem, cert_file: /c.pem, key_file: /k.pem, server_name: mimir, insecure_skip_verify: true}
@@ -122,6 +143,7 @@ chunk: 1d
 	}
 	want := PrometheusConfig{
 		URL:             "https://mimir.example/prometheus",
+		API:             PrometheusQuery,
 		BearerTokenFile: "/run/secrets/token",
 		Headers:         map[string]string{"X-Scope-OrgID": "tenant-1"},
 		TLS:             TLSConfig{CAFile: "/ca.pem", CertFile: "/c.pem", KeyFile: "/k.pem", ServerName: "mimir", InsecureSkipVerify: true},
@@ -138,7 +160,7 @@ chunk: 1d
 		t.Fatal(err)
 	}
 	if cfg.Retries != DefaultPrometheusRetries || cfg.Timeout != model.Duration(DefaultPrometheusTimeout) ||
-		cfg.Chunk != model.Duration(DefaultPrometheusChunk) || cfg.BasicAuth != (BasicAuth{"u", "/p"}) {
+		cfg.Chunk != 0 || cfg.API != PrometheusAuto || cfg.BasicAuth != (BasicAuth{"u", "/p"}) {
 		t.Errorf("defaults lost or basic_auth not read: %+v", cfg)
 	}
 }
@@ -153,6 +175,7 @@ func TestPrometheusConfigValidateNamesTheField(t *testing.T) {
 	}{
 		{"a URL is required", func(c *PrometheusConfig) { c.URL = "" }, "url: is required"},
 		{"a URL needs a scheme and a host", func(c *PrometheusConfig) { c.URL = "prometheus:9090" }, "url: must be"},
+		{"an API that does not exist", func(c *PrometheusConfig) { c.API = "remote-read" }, `api: is "remote-read"; valid: auto, remote_read, query`},
 		{"a URL that does not parse hides its password", func(c *PrometheusConfig) { c.URL = "http://u:hunter2@host:port" }, "url: is not a URL"},
 		{"a negative timeout", func(c *PrometheusConfig) { c.Timeout = -1 }, "timeout:"},
 		{"a chunk under a second", func(c *PrometheusConfig) { c.Chunk = model.Duration(time.Millisecond) }, "chunk: must be at least 1s"},
@@ -237,31 +260,41 @@ func TestPrometheusSendsCredentialsAndHeaders(t *testing.T) {
 			},
 		},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := newPromServer(t, promAnswer{status: 200, body: promEmptySeries})
-			cfg := tc.cfg(t)
-			cfg.URL = srv.URL
-			p := newTestPrometheus(t, cfg, nil)
-			if _, err := p.series(t.Context(), []string{"up"}, 0, 60000); err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, srv.last())
-		})
+		for _, api := range promAPIs {
+			t.Run(tc.name+" through "+api.api, func(t *testing.T) {
+				srv := newPromServer(t, api.empty)
+				cfg := tc.cfg(t)
+				cfg.URL = srv.URL
+				cfg.API = api.api
+				p := newTestPrometheus(t, cfg, nil)
+				if err := promReadOnce(t.Context(), p); err != nil {
+					t.Fatal(err)
+				}
+				tc.check(t, srv.last())
+			})
+		}
 	}
 }
 
 func TestPrometheusReadsARotatedTokenFile(t *testing.T) {
-	srv := newPromServer(t, promAnswer{status: 200, body: promEmptySeries})
-	token := promWriteFile(t, "token", "old")
-	p := newTestPrometheus(t, PrometheusConfig{URL: srv.URL, BearerTokenFile: token}, nil)
-	if err := os.WriteFile(token, []byte("new\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.series(t.Context(), []string{"up"}, 0, 60000); err != nil {
-		t.Fatal(err)
-	}
-	if got := srv.last().Header.Get("Authorization"); got != "Bearer new" {
-		t.Errorf("Authorization %q, want the rotated token", got)
+	for _, api := range promAPIs {
+		t.Run(api.api, func(t *testing.T) {
+			srv := newPromServer(t, api.empty)
+			token := promWriteFile(t, "token", "old")
+			p := newTestPrometheus(t, PrometheusConfig{URL: srv.URL, API: api.api, BearerTokenFile: token}, nil)
+			if err := promReadOnce(t.Context(), p); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(token, []byte("new\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := promReadOnce(t.Context(), p); err != nil {
+				t.Fatal(err)
+			}
+			if got := srv.last().Header.Get("Authorization"); got != "Bearer new" {
+				t.Errorf("Authorization %q, want the rotated token", got)
+			}
+		})
 	}
 }
 
@@ -311,12 +344,17 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 		{status: 500, body: "internal: {auth} for {tenant}"},
 		{status: 429, body: "slow down"},
 		{status: 200, body: "not json: {auth} for {tenant}"},
+		{status: 200, body: "not a stream: {auth} for {tenant}", contentType: promStreamContentType},
+		{status: 400, body: "bad request from {auth} for {tenant}\nsecond line", contentType: "text/plain"},
 	} {
 		t.Run(fmt.Sprintf("%d %s", a.status, a.body), func(t *testing.T) {
 			srv := newPromServer(t, a)
 			for _, cfg := range []PrometheusConfig{
+				{BearerTokenFile: promWriteFile(t, "token", token), API: PrometheusQuery},
+				{BasicAuth: BasicAuth{"user", promWriteFile(t, "pw", password)}, API: PrometheusQuery},
+				{BearerTokenFile: promWriteFile(t, "token", token), API: PrometheusRemoteRead},
+				{BasicAuth: BasicAuth{"user", promWriteFile(t, "pw", password)}, API: PrometheusRemoteRead},
 				{BearerTokenFile: promWriteFile(t, "token", token)},
-				{BasicAuth: BasicAuth{"user", promWriteFile(t, "pw", password)}},
 			} {
 				cfg.URL = srv.URL
 				cfg.Headers = map[string]string{"X-Scope-OrgID": tenant}
@@ -341,14 +379,27 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 			}
 		})
 	}
-	t.Run("a password in the URL", func(t *testing.T) {
-		var logs bytes.Buffer
-		p := newTestPrometheus(t, PrometheusConfig{URL: "http://user:" + password + "@" + promClosedAddr(t), Retries: 1}, &logs)
-		_, err := p.series(t.Context(), []string{"up"}, 0, 60000)
-		if err == nil || strings.Contains(err.Error(), password) || strings.Contains(logs.String(), password) || strings.Contains(p.String(), password) {
-			t.Errorf("error %v\nlogs %s", err, logs.String())
-		}
-	})
+	for _, api := range promAPIs {
+		t.Run("a password in the URL, through "+api.api, func(t *testing.T) {
+			var logs bytes.Buffer
+			p := newTestPrometheus(t, PrometheusConfig{URL: "http://user:" + password + "@" + promClosedAddr(t), API: api.api, Retries: 1}, &logs)
+			err := promReadOnce(t.Context(), p)
+			if err == nil || strings.Contains(err.Error(), password) || strings.Contains(logs.String(), password) || strings.Contains(p.String(), password) {
+				t.Errorf("error %v\nlogs %s", err, logs.String())
+			}
+		})
+		t.Run("a password in the URL echoed, through "+api.api, func(t *testing.T) {
+			srv := newPromServer(t, promAnswer{status: 500, body: "internal: {auth}"})
+			var logs bytes.Buffer
+			u := strings.Replace(srv.URL, "http://", "http://user:"+password+"@", 1)
+			p := newTestPrometheus(t, PrometheusConfig{URL: u, API: api.api, Retries: 1}, &logs)
+			p.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			err := promReadOnce(t.Context(), p)
+			if err == nil || strings.Contains(err.Error(), password) || strings.Contains(logs.String(), password) {
+				t.Errorf("error %v\nlogs %s", err, logs.String())
+			}
+		})
+	}
 }
 
 // promClosedAddr returns a loopback address nothing listens on.
@@ -366,49 +417,55 @@ func TestRetries(t *testing.T) {
 	bad := func(status int, typ, msg string) promAnswer {
 		return promAnswer{status: status, body: fmt.Sprintf(`{"status":"error","errorType":%q,"error":%q}`, typ, msg)}
 	}
-	ok := promAnswer{status: 200, body: promEmptyMatrix}
-	for _, tc := range []struct {
-		name     string
-		answers  []promAnswer
-		requests int
-		fails    bool
-	}{
-		{"a 500 is tried again", []promAnswer{{status: 500, body: "oops"}, ok}, 2, false},
-		{"a 502 from a proxy is tried again", []promAnswer{{status: 502, body: "<html>bad gateway</html>"}, ok}, 2, false},
-		{"a 503 query timeout is tried again", []promAnswer{bad(503, "timeout", "query timed out"), ok}, 2, false},
-		{"a 429 is tried again", []promAnswer{{status: 429, body: "slow down", header: http.Header{"Retry-After": {"0"}}}, ok}, 2, false},
-		{"a 400 bad query is not", []promAnswer{bad(400, "bad_data", "parse error"), ok}, 1, true},
-		{"a 422 execution error is not", []promAnswer{bad(422, "execution", "too many samples"), ok}, 1, true},
-		{"a 401 is not", []promAnswer{{status: 401, body: "who are you"}, ok}, 1, true},
-		{"a 404 is not", []promAnswer{{status: 404, body: "no such path"}, ok}, 1, true},
-		{"retries run out", []promAnswer{{status: 500, body: "oops"}}, 4, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := newPromServer(t, tc.answers...)
-			p := newTestPrometheus(t, PrometheusConfig{URL: srv.URL, Retries: 3}, nil)
-			_, err := p.rangeRead(t.Context(), "up", 0, 60000)
-			if (err != nil) != tc.fails {
-				t.Errorf("err = %v, want failure %v", err, tc.fails)
-			}
-			if got := srv.count(); got != tc.requests {
-				t.Errorf("%d requests, want %d", got, tc.requests)
-			}
-			if err != nil && !strings.Contains(err.Error(), srv.URL) {
-				t.Errorf("the error %q does not name the server", err)
-			}
-		})
+	for _, api := range promAPIs {
+		ok := api.empty
+		for _, tc := range []struct {
+			name     string
+			answers  []promAnswer
+			requests int
+			fails    bool
+		}{
+			{"a 500 is tried again", []promAnswer{{status: 500, body: "oops"}, ok}, 2, false},
+			{"a 502 from a proxy is tried again", []promAnswer{{status: 502, body: "<html>bad gateway</html>"}, ok}, 2, false},
+			{"a 503 query timeout is tried again", []promAnswer{bad(503, "timeout", "query timed out"), ok}, 2, false},
+			{"a 429 is tried again", []promAnswer{{status: 429, body: "slow down", header: http.Header{"Retry-After": {"0"}}}, ok}, 2, false},
+			{"a 400 bad query is not", []promAnswer{bad(400, "bad_data", "parse error"), ok}, 1, true},
+			{"a 422 execution error is not", []promAnswer{bad(422, "execution", "too many samples"), ok}, 1, true},
+			{"a 401 is not", []promAnswer{{status: 401, body: "who are you"}, ok}, 1, true},
+			{"a 404 is not", []promAnswer{{status: 404, body: "no such path"}, ok}, 1, true},
+			{"retries run out", []promAnswer{{status: 500, body: "oops"}}, 4, true},
+		} {
+			t.Run(tc.name+" through "+api.api, func(t *testing.T) {
+				srv := newPromServer(t, tc.answers...)
+				p := newTestPrometheus(t, PrometheusConfig{URL: srv.URL, API: api.api, Retries: 3}, nil)
+				err := promReadOnce(t.Context(), p)
+				if (err != nil) != tc.fails {
+					t.Errorf("err = %v, want failure %v", err, tc.fails)
+				}
+				if got := srv.count(); got != tc.requests {
+					t.Errorf("%d requests, want %d", got, tc.requests)
+				}
+				if err != nil && !strings.Contains(err.Error(), srv.URL) {
+					t.Errorf("the error %q does not name the server", err)
+				}
+			})
+		}
 	}
 }
 
 func TestNetworkErrorsAreRetried(t *testing.T) {
-	var logs bytes.Buffer
-	p := newTestPrometheus(t, PrometheusConfig{URL: "http://" + promClosedAddr(t), Retries: 2}, &logs)
-	_, err := p.rangeRead(t.Context(), "up", 0, 60000)
-	if err == nil || !strings.Contains(err.Error(), "3 tries") {
-		t.Errorf("got %v, want a failure after 3 tries", err)
-	}
-	if n := strings.Count(logs.String(), "retrying"); n != 2 {
-		t.Errorf("%d retries logged, want 2:\n%s", n, logs.String())
+	for _, api := range []string{PrometheusAuto, PrometheusRemoteRead, PrometheusQuery} {
+		t.Run(api, func(t *testing.T) {
+			var logs bytes.Buffer
+			p := newTestPrometheus(t, PrometheusConfig{URL: "http://" + promClosedAddr(t), API: api, Retries: 2}, &logs)
+			err := promReadOnce(t.Context(), p)
+			if err == nil || !strings.Contains(err.Error(), "3 tries") {
+				t.Errorf("got %v, want a failure after 3 tries", err)
+			}
+			if n := strings.Count(logs.String(), "retrying"); n != 2 {
+				t.Errorf("%d retries logged, want 2:\n%s", n, logs.String())
+			}
+		})
 	}
 }
 
@@ -428,6 +485,11 @@ func TestRetryable(t *testing.T) {
 		{"a 403", &v1.Error{Type: v1.ErrClient}, 403, false},
 		{"a 200 that is not JSON", &v1.Error{Type: v1.ErrBadResponse}, 200, false},
 		{"a server error with no status recorded", &v1.Error{Type: v1.ErrServer}, 0, true},
+		{"a remote read cut short", fmt.Errorf("reading frame 3: %w", io.ErrUnexpectedEOF), 200, true},
+		{"a remote read answered 400", &promHTTPError{status: "400 Bad Request"}, 400, false},
+		{"a remote read answered 503", &promHTTPError{status: "503 Service Unavailable"}, 503, true},
+		{"a remote read that cannot be decoded", &promBadAnswer{errors.New("bad snappy")}, 200, false},
+		{"a server without remote read", &promNoRemoteRead{"501 Not Implemented"}, 501, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := promRetryable(tc.err, tc.status); got != tc.want {
@@ -438,18 +500,21 @@ func TestRetryable(t *testing.T) {
 }
 
 func TestCancelStopsTheBackoff(t *testing.T) {
-	srv := newPromServer(t, promAnswer{status: 500, body: "oops"})
-	p := newTestPrometheus(t, PrometheusConfig{URL: srv.URL, Retries: 5}, nil)
-	p.backoff = time.Minute
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := p.rangeRead(ctx, "up", 0, 60000)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("got %v, want the context's error", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %s", d)
+	for _, api := range promAPIs {
+		t.Run(api.api, func(t *testing.T) {
+			srv := newPromServer(t, promAnswer{status: 500, body: "oops"})
+			p := newTestPrometheus(t, PrometheusConfig{URL: srv.URL, API: api.api, Retries: 5}, nil)
+			p.backoff = time.Minute
+			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+			defer cancel()
+			err := promReadOnce(ctx, p)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("got %v, want the context's error", err)
+			}
+			if n := srv.count(); n != 1 {
+				t.Errorf("%d requests, want 1: the wait is a minute", n)
+			}
+		})
 	}
 }
 
@@ -490,7 +555,7 @@ func TestRangeReadQuery(t *testing.T) {
 
 func TestPromSamplesErrorfNamesSeriesAndTime(t *testing.T) {
 	p := &Prometheus{name: "http://prom:9090"}
-	s := &PromSamples{p: p, run: promRun{lset: labels.FromStrings("__name__", "q_total", "db", "a"), ts: []int64{1793836800000}, vs: []float64{1}, first: true}}
+	s := &PromSamples{p: p, run: promRun{lset: labels.FromStrings("__name__", "q_total", "db", "a"), ts: []int64{1793836800000}, vs: []float64{1}}}
 	err := s.Errorf("counter went %s", "backwards")
 	want := `http://prom:9090: {__name__="q_total", db="a"} at 2026-11-05T00:00:00Z: counter went backwards`
 	if err.Error() != want {

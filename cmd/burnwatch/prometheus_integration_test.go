@@ -62,3 +62,36 @@ func span(t *testing.T, om string) (first, last int64) {
 	}
 	return first, last
 }
+
+// TestReplayFromPrometheusIncludesFrom checks that --from is inclusive:
+// a replay from the time of the recording's first sample reads that
+// sample, and prints what the file replay prints.
+func TestReplayFromPrometheusIncludesFrom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Prometheus server")
+	}
+	end := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
+	for _, name := range []string{"outage", "counter-reset", "unknown-code"} {
+		t.Run(name, func(t *testing.T) {
+			om := promtest.Shift(t, "../../testdata/replay/"+name+".om", end)
+			url := promtest.Start(t, om)
+			first, last := span(t, om)
+			if first%1000 != 0 {
+				t.Fatalf("the first sample is at %d ms, not on a second that --from can name", first)
+			}
+			code, want, stderr := runCmd(t, "", "replay", "--data", om)
+			if code != 0 {
+				t.Fatalf("replay --data exited %d: %s", code, stderr)
+			}
+			from := time.UnixMilli(first).UTC().Format(time.RFC3339)
+			to := time.UnixMilli(last).UTC().Format(time.RFC3339)
+			code, got, stderr := runCmd(t, "", "replay", "--prometheus", url, "--from", from, "--to", to)
+			if code != 0 {
+				t.Fatalf("replay --prometheus exited %d: %s", code, stderr)
+			}
+			if got != want {
+				t.Errorf("replay --prometheus --from %s printed:\n%s\nreplay --data printed:\n%s", from, got, want)
+			}
+		})
+	}
+}

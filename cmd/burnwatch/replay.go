@@ -25,7 +25,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	config := fs.String("config", "", "the config file (default: the embedded default config)")
 	data := fs.String("data", "", "the recorded OpenMetrics or Prometheus text file; - reads standard input, .gz is decompressed")
 	promURL := fs.String("prometheus", "", "instead of --data, read the history from this Prometheus server (or Thanos, Mimir, VictoriaMetrics)")
-	from := fs.String("from", "", "with --prometheus: the start of the history, RFC 3339 (exclusive)")
+	from := fs.String("from", "", "with --prometheus: the start of the history, RFC 3339 (a sample at this time is read)")
 	to := fs.String("to", "", "with --prometheus: the end of the history, RFC 3339 (default: now)")
 	format := fs.String("format", "", "the file's format, openmetrics or prometheus (default: prometheus for .prom and .txt, else openmetrics)")
 	output := fs.String("output", "json", "json: one JSON line per transition; text: one readable line per transition")
@@ -110,7 +110,8 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 }
 
 // prometheusHistory reads every SLO's total and error series from a
-// Prometheus server over (from, to].
+// Prometheus server over [from, to]: both ends included, as a person
+// naming the times of the first and the last sample of a recording means.
 func prometheusHistory(ctx context.Context, cfg *slo.Config, url, from, to string) (ingest.Samples, func(), error) {
 	if from == "" {
 		return nil, nil, usageError{errors.New("--prometheus needs --from, the start of the history to replay")}
@@ -138,7 +139,8 @@ func prometheusHistory(ctx context.Context, cfg *slo.Config, url, from, to strin
 	for _, s := range cfg.SLOs {
 		selectors = append(selectors, s.SLI.Total, s.SLI.Errors)
 	}
-	return p.Samples(ctx, selectors, start, end), p.Close, nil
+	// The source reads (from, to]: a millisecond earlier includes from.
+	return p.Samples(ctx, selectors, start.Add(-time.Millisecond), end), p.Close, nil
 }
 
 func writeJSON(w *bufio.Writer, t burnrate.Transition) error {
