@@ -67,6 +67,10 @@ type Batch struct {
 	// not evaluated (the engine keeps that span only at its coarse
 	// boundaries).
 	Coarse bool
+	// Quiet counts the batch minute by minute without evaluating it: the
+	// part of a first start's exact history that the windows of its first
+	// evaluated minutes reach back into.
+	Quiet bool
 	// Done marks a backfill's last batch: the alerts still firing are
 	// notified.
 	Done bool
@@ -198,11 +202,9 @@ func (o *OpenBatch) Add(runs []Run) error {
 	if o.e.broken != nil {
 		return o.e.broken
 	}
-	since := o.f.watchedFrom + lookback.Milliseconds()
-	fresh := func(ts int64) bool { return ts > since }
 	for _, r := range runs {
 		o.added = true
-		if err := o.batch.Run(r.Labels, r.T, r.V, fresh); err != nil {
+		if err := o.batch.Run(r.Labels, r.T, r.V); err != nil {
 			o.abort(err)
 			return o.e.broken
 		}
@@ -246,27 +248,43 @@ func (o *OpenBatch) Close() (Result, error) {
 	if b.Mode == Backfill {
 		f.Backfilling = !b.Done
 	}
-	if f.Evaluated == 0 && !b.Coarse {
+	evaluates := !b.Coarse && !b.Quiet
+	if f.Evaluated == 0 && evaluates {
 		// The first minutes evaluated are those after the first read's start.
 		f.Evaluated = b.From - b.From%minuteMS
 	}
 	var evaluate func(int64)
-	if !b.Coarse {
+	if evaluates {
 		specs := e.specsOf(f)
 		evaluate = func(T int64) { e.evaluateAt(f, specs, T, b.Mode, &res) }
 	}
 	batch := o.batch
-	if err := batch.Count(f.Evaluated, b.Through, evaluate, e.addJournal); err != nil {
+	// A series first seen more than the lookback after the source's data
+	// begins (or after the engine began watching it) appeared while
+	// watched, and counts from zero; one seen before is a baseline. The
+	// data's beginning is the earliest sample of the first batch that had
+	// any: a first start reads further back than its server may keep.
+	dataStart := f.dataStart
+	if dataStart == 0 && batch.Samples > 0 {
+		dataStart = batch.Min
+	}
+	since := max(f.watchedFrom, dataStart) + lookback.Milliseconds()
+	if err := batch.Count(f.Evaluated, b.Through, since, evaluate, e.addJournal); err != nil {
 		e.broken = fmt.Errorf("counting a batch of %s: %w", b.Source, err)
 		return res, e.broken
 	}
 	now := e.now().UnixMilli()
-	if !b.Coarse {
-		f.Evaluated = max(f.Evaluated, b.Through-b.Through%minuteMS)
+	// The minutes of a batch counted without evaluation are passed: the
+	// next batch evaluates from its end.
+	f.Evaluated = max(f.Evaluated, b.Through-b.Through%minuteMS)
+	e.pending.evaluated[f.Source.Name] = f.Evaluated
+	if evaluates {
 		res.Evaluated = f.Evaluated
-		e.pending.evaluated[f.Source.Name] = f.Evaluated
 	}
 	f.Cursor = max(f.Cursor, b.Through)
+	if f.dataStart == 0 && batch.Samples > 0 {
+		f.dataStart = batch.Min
+	}
 	res.Samples, res.Series = batch.Samples, batch.SLOSeries
 	if batch.Samples > 0 {
 		f.LastData = now

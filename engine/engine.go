@@ -100,9 +100,10 @@ type Feed struct {
 	LastData, Since int64
 	// Failing is the error of the last read, nil if it succeeded.
 	Failing error
-	// watchedFrom is the start of the first read: a series first seen
-	// more than lookback after it appeared while watched.
-	watchedFrom int64
+	// watchedFrom is the start of the first read, and dataStart the
+	// earliest sample it brought: a series first seen more than lookback
+	// after both appeared while watched.
+	watchedFrom, dataStart int64
 	// Backfilling is set while a backfill has not reached its end.
 	Backfilling bool
 	// latest are the last transitions of each alert in a backfill under

@@ -77,11 +77,14 @@ func (b *Batch) ref(s *Series) uint32 {
 	return i
 }
 
+// firstSample flags the record of a series' first sample ever: whether it
+// counts from zero or is only a baseline is decided by Count, once the
+// batch's earliest sample is known.
+const firstSample = uint32(1) << 31
+
 // Run adds a run of one series' samples, in time order. A series no SLO
-// reads is skipped. fresh says, for a series never seen before, whether its
-// first sample (at the given time) counts from zero, as a series that
-// appeared while being watched does, or is only a baseline.
-func (b *Batch) Run(lset labels.Labels, ts []int64, vs []float64, fresh func(first int64) bool) error {
+// reads is skipped.
+func (b *Batch) Run(lset labels.Labels, ts []int64, vs []float64) error {
 	if len(ts) == 0 {
 		return nil
 	}
@@ -92,6 +95,9 @@ func (b *Batch) Run(lset labels.Labels, ts []int64, vs []float64, fresh func(fir
 		return nil
 	}
 	ref := b.ref(s)
+	if ref >= firstSample {
+		return fmt.Errorf("more than %d series in one batch", firstSample)
+	}
 	var (
 		bin = int64(math.MinInt64)
 		sum float64
@@ -109,8 +115,16 @@ func (b *Batch) Run(lset labels.Labels, ts []int64, vs []float64, fresh func(fir
 		if i > 0 && t < ts[i-1] {
 			return fmt.Errorf("%s: sample at %d is older than the one before it (%d); a series' samples must be in time order", lset, t, ts[i-1])
 		}
-		d, ok := b.r.delta(s, t, vs[i], fresh)
+		first := !s.seen
+		d, ok := b.r.delta(s, t, vs[i], func(int64) bool { return false })
 		if !ok {
+			continue
+		}
+		if first {
+			// At its own time, which decides, in its own minute.
+			if err := b.sp.add(t, ref|firstSample, vs[i]); err != nil {
+				return err
+			}
 			continue
 		}
 		if e := b.binEnd(t); e != bin {
@@ -132,12 +146,15 @@ func (b *Batch) Increment(s *Series, ts int64, d float64) error {
 	return b.sp.add(b.binEnd(ts), b.ref(s), d)
 }
 
-// Count counts the batch's increases in time order. When evaluate is set,
-// it is called with every whole minute T (ms) after from and up to
-// through, in order, once every increase up to T is counted and before any
-// later one is: the instances are evaluated at T exactly as they stood
-// then. journal, when set, is told every increase counted per instance.
-func (b *Batch) Count(from, through int64, evaluate func(T int64), journal func(in *burnrate.Instance, ts int64, e burnrate.Events)) error {
+// Count counts the batch's increases in time order. A series' first
+// sample ever counts from zero if it is after since (ms): the series
+// appeared while it was watched; at or before since it is only a baseline.
+// When evaluate is set, it is called with every whole minute T (ms) after
+// from and up to through, in order, once every increase up to T is counted
+// and before any later one is: the instances are evaluated at T exactly as
+// they stood then. journal, when set, is told every increase counted per
+// instance.
+func (b *Batch) Count(from, through, since int64, evaluate func(T int64), journal func(in *burnrate.Instance, ts int64, e burnrate.Events)) error {
 	next := from - from%60_000 + 60_000 // the first minute to evaluate
 	evalUpTo := func(ts int64) {
 		if evaluate == nil {
@@ -152,7 +169,11 @@ func (b *Batch) Count(from, through int64, evaluate func(T int64), journal func(
 			ts := start + int64(rec.off)
 			// Every minute before this increase's is complete.
 			evalUpTo(ts - 1)
-			b.r.countWith(b.series[rec.ref], ts, rec.v, journal)
+			v := rec.v
+			if rec.ref&firstSample != 0 && ts <= since {
+				v = 0
+			}
+			b.r.countWith(b.series[rec.ref&^firstSample], ts, v, journal)
 		}
 		return nil
 	})

@@ -217,6 +217,11 @@ func (s *Service) readSource(ctx context.Context, in *installation, src *slo.Sou
 	from := cursor
 	if from == 0 {
 		from = to - backfillSpan(in.cfg).Milliseconds()
+		if _, ok := rd.(boundaryReader); ok {
+			// A first start reads its older history by the hour: from an
+			// hour, whose values are the baselines.
+			from -= from % hourMS
+		}
 	}
 	if to <= from {
 		return nil
@@ -259,22 +264,88 @@ func (s *Service) feedView(name string) *engine.FeedView {
 	return nil
 }
 
-// backfill reads a source's history over (from, to] a chunk at a time,
-// each applied and committed as it is read, with progress in the log and
-// in /metrics. Its transitions go to the log; the alerts still firing at
-// its end are paged then. A first start is not ready until it is done.
+// The spans of a long backfill (a first start, a restart after hours),
+// each with why.
+const (
+	// exactSpan is how much of it is read sample by sample: the windows of
+	// its evaluated part (up to 6 hours) reach this far back.
+	exactSpan = 12 * time.Hour
+	// evaluatedSpan is how much of it is evaluated minute by minute, its
+	// transitions logged and what still fires at its end paged.
+	evaluatedSpan = 6 * time.Hour
+	// coarseChunk is the span of older history applied at a time: a day of
+	// hourly values per series, a few tens of MB for a large fleet.
+	coarseChunk = 24 * time.Hour
+)
+
+// boundaryReader is a reader whose server computes counter values at
+// given boundaries: a first start reads its older history that way.
+type boundaryReader interface {
+	boundaries(ctx context.Context, from, to int64, step time.Duration, fn func([]engine.Run) error) error
+}
+
+func (r promReader) boundaries(ctx context.Context, from, to int64, step time.Duration, fn func([]engine.Run) error) error {
+	p := &parts{fn: fn}
+	err := r.p.Boundaries(ctx, r.queries, time.UnixMilli(from), time.UnixMilli(to), step, func(lset labels.Labels, ts []int64, vs []float64) error {
+		return p.add(engine.Run{Labels: lset, T: ts, V: vs})
+	})
+	if err != nil {
+		return err
+	}
+	return p.flush()
+}
+
+// backfill reads a source's history over (from, to], each part applied
+// and committed as it is read, with progress in the log and in /metrics;
+// a first start is not ready until it is done.
+//
+// A long one reads no more than the engine keeps: the history older than
+// its last 12 hours as the counters' values at each hour (the engine keeps
+// that span as 1- or 2-hour boundaries), computed by the server where it
+// can; the last 12 hours sample by sample; and it evaluates its last 6
+// hours minute by minute, their transitions logged and the alerts still
+// firing at its end paged. docs/serve.md says what this reconstructs
+// exactly.
 func (s *Service) backfill(ctx context.Context, name string, rd reader, from, to int64) error {
 	s.log.Info("backfilling", "source", name, "from", time.UnixMilli(from).UTC(), "to", time.UnixMilli(to).UTC())
+	progress := func(b int64, samples int) {
+		done := float64(b-from) / float64(to-from)
+		s.metrics.BackfillProgress.WithLabelValues(name).Set(done)
+		s.log.Info("backfill progress", "source", name, "through", time.UnixMilli(b).UTC(), "done", fmt.Sprintf("%.0f%%", 100*done), "samples", samples)
+	}
+	exact, evalFrom := from, from
+	if br, ok := rd.(boundaryReader); ok && to-from > exactSpan.Milliseconds() {
+		top := to - to%hourMS
+		exact, evalFrom = top-exactSpan.Milliseconds(), top-evaluatedSpan.Milliseconds()
+		// The first boundary is where the reading starts, its values only
+		// baselines: from is on an hour for a first start.
+		a := from - 1
+		if a%hourMS != hourMS-1 {
+			a = from
+		}
+		for a < exact {
+			// Chunks end on an hour.
+			b := min(a-a%hourMS+coarseChunk.Milliseconds(), exact)
+			batch := engine.Batch{Source: name, Mode: engine.Backfill, From: a, Through: b, Coarse: true}
+			res, err := s.applyParts(ctx, batch, func(fn func([]engine.Run) error) error {
+				return br.boundaries(ctx, a+1, b, time.Hour, fn)
+			})
+			if err != nil {
+				return s.readResult(ctx, name, fmt.Errorf("backfilling %s: %w", name, err))
+			}
+			progress(b, res.Samples)
+			a = b
+		}
+	}
 	chunk := backfillChunk.Milliseconds()
-	for a := from; a < to; a += chunk {
+	for a := exact; a < to; a += chunk {
 		b := min(a+chunk, to)
-		res, err := s.applyRead(ctx, rd, engine.Batch{Source: name, Mode: engine.Backfill, From: a, Through: b, Done: b == to})
+		batch := engine.Batch{Source: name, Mode: engine.Backfill, From: a, Through: b, Quiet: b <= evalFrom, Done: b == to}
+		res, err := s.applyRead(ctx, rd, batch)
 		if err != nil {
 			return s.readResult(ctx, name, fmt.Errorf("backfilling %s: %w", name, err))
 		}
-		done := float64(b-from) / float64(to-from)
-		s.metrics.BackfillProgress.WithLabelValues(name).Set(done)
-		s.log.Info("backfill progress", "source", name, "through", time.UnixMilli(b).UTC(), "done", fmt.Sprintf("%.0f%%", 100*done), "samples", res.Samples)
+		progress(b, res.Samples)
 	}
 	return nil
 }

@@ -60,6 +60,12 @@ var errReplaced = errors.New("the engine was replaced by a reload while the batc
 // neither a large read nor the engine waits on the other: the writer
 // takes each part between its other work, and counts the whole at the end.
 func (s *Service) applyRead(ctx context.Context, rd reader, b engine.Batch) (engine.Result, error) {
+	return s.applyParts(ctx, b, func(fn func([]engine.Run) error) error { return rd.read(ctx, b.From, b.Through, fn) })
+}
+
+// applyParts applies as one batch the runs that read hands to its
+// function, a part at a time.
+func (s *Service) applyParts(ctx context.Context, b engine.Batch, read func(fn func([]engine.Run) error) error) (engine.Result, error) {
 	var (
 		o       *engine.OpenBatch
 		eng     *engine.Engine
@@ -74,7 +80,7 @@ func (s *Service) applyRead(ctx context.Context, rd reader, b engine.Batch) (eng
 	}); err != nil {
 		return res, err
 	}
-	rerr := rd.read(ctx, b.From, b.Through, func(runs []engine.Run) error {
+	rerr := read(func(runs []engine.Run) error {
 		return s.do(ctx, func() error {
 			if s.eng != eng {
 				return errReplaced
