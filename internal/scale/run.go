@@ -304,11 +304,14 @@ func measureSteady(ctx context.Context, log *slog.Logger, o Options, bw *burnwat
 	aboveIdle func(a, b usage) float64) (*Steady, error) {
 	log.Info("measuring steady cycles", "cycles", o.Cycles, "interval", o.Interval)
 	timeout := time.Duration(o.Cycles+2)*o.Interval*3 + 2*time.Minute
-	a, err := cyclePointAfter(ctx, bw, prom, 1, timeout) // the end of a cycle
+	// Each poll of /metrics costs burnwatch a little CPU, which the
+	// figures include: about 30 polls a cycle, whatever the interval.
+	every := min(max(o.Interval/30, 100*time.Millisecond), time.Second)
+	a, err := cyclePointAfter(ctx, bw, prom, 1, every, timeout) // the end of a cycle
 	if err != nil {
 		return nil, err
 	}
-	b, err := cyclePointAfter(ctx, bw, prom, o.Cycles, timeout)
+	b, err := cyclePointAfter(ctx, bw, prom, o.Cycles, every, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -350,10 +353,10 @@ type cyclePoint struct {
 // cyclePointAfter waits until burnwatch has completed the given number of
 // cycles more than when it is called, and reads both servers' metrics and
 // usage.
-func cyclePointAfter(ctx context.Context, bw *burnwatchServer, prom *promServer, cycles int, timeout time.Duration) (cyclePoint, error) {
+func cyclePointAfter(ctx context.Context, bw *burnwatchServer, prom *promServer, cycles int, every, timeout time.Duration) (cyclePoint, error) {
 	var p cyclePoint
 	first := -1.0
-	err := poll(ctx, bw.process, timeout, func() (bool, error) {
+	err := poll(ctx, bw.process, every, timeout, func() (bool, error) {
 		m, err := scrapeMetrics(ctx, bw.url+"/metrics")
 		if err != nil {
 			return false, err
@@ -439,9 +442,9 @@ func meanDelta(a, b metrics, name string, match ...string) *float64 {
 	return ptr((sb - sa) / (cb - ca))
 }
 
-// poll calls done every half second until it says so, the process exits,
-// ctx ends or timeout passes.
-func poll(ctx context.Context, p *process, timeout time.Duration, done func() (bool, error)) error {
+// poll calls done every so often until it says so, the process exits, ctx
+// ends or timeout passes.
+func poll(ctx context.Context, p *process, every, timeout time.Duration, done func() (bool, error)) error {
 	end := time.Now().Add(timeout)
 	for {
 		ok, err := done()
@@ -459,7 +462,7 @@ func poll(ctx context.Context, p *process, timeout time.Duration, done func() (b
 			return fmt.Errorf("%s %w: %s", p.name, errExited, tail(p.log))
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(every):
 		}
 	}
 }
