@@ -190,11 +190,14 @@ func (r *Result) WriteTable(w io.Writer) {
 			when = "just before burnwatch started"
 		}
 		row("page: failure injected "+when, "%s at %s", strings.Join(p.Databases, ", "), p.InjectedAt.UTC().Format(time.RFC3339))
-		delay := secs(p.DelaySeconds)
-		if p.DelaySeconds == nil {
-			delay = fmt.Sprintf("no page within %.0f s", p.TimeoutSeconds)
+		switch {
+		case p.DelaySeconds != nil:
+			row("  delay to the page", "%s (transition stamped %s after)", secs(p.DelaySeconds), secs(p.TransitionDelaySeconds))
+		case p.TimeoutSeconds == 0:
+			row("  delay to the page", "no page while burnwatch was starting (not waited for further: it was not ready)")
+		default:
+			row("  delay to the page", "no page within %.0f s", p.TimeoutSeconds)
 		}
-		row("  delay to the page", "%s (transition stamped %s after)", delay, secs(p.TransitionDelaySeconds))
 		row("  pages", "%d of %d injected databases; %d for others; %d notifications in all", p.Paged, len(p.Databases), p.OtherPages, p.Notifications)
 	}
 	for _, e := range r.Errors {
