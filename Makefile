@@ -2,7 +2,7 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: all build run replay test lint bench fuzz golden clean
+.PHONY: all build run replay test lint bench fuzz golden scale clean
 
 all: build
 
@@ -43,6 +43,12 @@ fuzz:
 ## golden: regenerate the recordings and golden files under testdata from their scenarios
 golden:
 	$(GO) test ./cmd/burnwatch -run Golden -update
+
+## scale: the fleet-scale harness (docs/scale.md): N databases × D days in a real Prometheus, burnwatch serve against it; SCALE_FLAGS adds flags
+N ?= 1000
+D ?= 2
+scale:
+	$(GO) run ./internal/cmd/scale -databases $(N) -days $(D) $(SCALE_FLAGS)
 
 clean:
 	rm -rf bin
