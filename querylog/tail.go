@@ -37,6 +37,9 @@ type Tail struct {
 
 	rd   *bufio.Reader
 	long []byte // a line longer than the read buffer, being put together
+	// done are the rotated files read to their end since the live file
+	// was last reached: never read again, whatever their times say.
+	done map[fileID]bool
 
 	// MaxLine is the longest line read (DefaultMaxLine when 0).
 	MaxLine int
@@ -51,7 +54,7 @@ type Tail struct {
 // reads the live file from its start). A path that does not exist yet is
 // not an error: Read waits for it.
 func Open(path string, from Position) (*Tail, error) {
-	t := &Tail{path: path, rd: bufio.NewReaderSize(nil, readBuffer)}
+	t := &Tail{path: path, rd: bufio.NewReaderSize(nil, readBuffer), done: map[fileID]bool{}}
 	if from.IsZero() {
 		return t, t.open(path, 0)
 	}
@@ -152,6 +155,10 @@ func (t *Tail) Read(line func(b []byte, start, end int64) error, fileEnd func() 
 			continue
 		}
 		t.Rotations++
+		t.done[t.id] = true
+		if next == t.path {
+			clear(t.done)
+		}
 		if err := t.open(next, 0); err != nil {
 			return err
 		}
@@ -234,7 +241,7 @@ func (t *Tail) successor() (next string, truncated bool, err error) {
 	}
 	mod := fi.ModTime().UnixNano()
 	for _, c := range cands {
-		if c.id != t.id && c.mod >= mod {
+		if c.id != t.id && !t.done[c.id] && c.mod >= mod && c.name != t.path {
 			return c.name, false, nil
 		}
 	}
@@ -277,7 +284,14 @@ func (t *Tail) candidates() ([]candidate, error) {
 		}
 		cs = append(cs, candidate{name: n, id: idOf(fi), mod: fi.ModTime().UnixNano()})
 	}
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].mod < cs[j].mod })
+	// Oldest first; files of the same time (a coarse clock) in log4j's
+	// order, where .02 is older than .01.
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].mod != cs[j].mod {
+			return cs[i].mod < cs[j].mod
+		}
+		return cs[i].name > cs[j].name
+	})
 	if fi, err := os.Stat(t.path); err == nil {
 		cs = append(cs, candidate{name: t.path, id: idOf(fi), mod: math.MaxInt64})
 	}
