@@ -119,9 +119,10 @@ func (l *testLog) write(n int) {
 }
 
 // rotate renames query.log to query.log.01 (and older ones up), as log4j
-// does.
+// does, but keeps them all: a test that loses nothing must not have Neo4j
+// delete a file the agent has not read yet.
 func (l *testLog) rotate() {
-	for i := 6; i >= 1; i-- {
+	for i := 98; i >= 1; i-- {
 		from := fmt.Sprintf("%s.%02d", l.path, i)
 		if _, err := os.Stat(from); err == nil {
 			os.Rename(from, fmt.Sprintf("%s.%02d", l.path, i+1))
