@@ -2,6 +2,7 @@ package querylog
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"reflect"
 	"strings"
@@ -147,6 +148,47 @@ func TestParseTimeMatchesTimeParse(t *testing.T) {
 	for _, s := range []string{"2026-13-05 10:00:01.123+0000", "2026-11-05 10:00:01,123+0000", "yesterday"} {
 		if _, ok := parseTime(s); ok {
 			t.Errorf("parseTime(%q) accepted a time that is not one", s)
+		}
+	}
+}
+
+// decodeJSON is parseJSON without its fast path.
+func decodeJSON(line []byte) (Entry, bool, bool) {
+	var j jsonEntry
+	if err := json.Unmarshal(line, &j); err != nil {
+		return Entry{}, false, false
+	}
+	t, _ := parseTime(j.Time)
+	switch {
+	case j.Type != "" && j.Type != "query", j.Event != "success" && j.Event != "fail":
+		return Entry{}, false, true
+	}
+	return Entry{Time: t, Database: j.Database, Failed: j.Event == "fail"}, true, true
+}
+
+func TestTheFastPathReadsLinesAsTheDecoderDoes(t *testing.T) {
+	lines := []string{
+		`{"time":"2026-11-05 10:00:01.000+0000","type":"query","event":"success","database":"a","query":"RETURN \",\"database\":\"evil\""}`,
+		`{"query":"x\",\"event\":\"start","time":"2026-11-05 10:00:01.000+0000","type":"query","event":"success","database":"b"}`,
+		`{"time":"2026-11-05 10:00:01.000+0000","type":"transaction","event":"commit","database":"c"}`,
+		`{"time":"2026-11-05 10:00:01.000+0000","event":"success","database":"d\u00fc"}`,
+		`{"time":"2026-11-05 10:00:01.000+0000", "type": "query", "event": "success", "database": "e"}`,
+	}
+	for _, name := range []string{"json-2025.log", "json-5.26.log", "json-4.4.log"} {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, strings.Split(strings.TrimSpace(string(b)), "\n")...)
+	}
+	for _, l := range lines {
+		e, counted, sure := parseJSONFast([]byte(l))
+		if !sure {
+			continue
+		}
+		we, wcounted, _ := decodeJSON([]byte(l))
+		if counted != wcounted || e != we {
+			t.Errorf("fast path read %+v (counted %v), the decoder %+v (counted %v):\n%.200s", e, counted, we, wcounted, l)
 		}
 	}
 }
