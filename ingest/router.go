@@ -162,16 +162,23 @@ func (r *Router) Resolve(lset labels.Labels) *Series {
 		if role == 0 {
 			continue
 		}
+		ls, keep := sp.SLO.Relabel(lset)
+		if !keep {
+			continue
+		}
 		if s == nil {
 			s = r.newSeries(lset.Copy(), key)
+		}
+		if len(sp.SLO.SLI.Relabel) == 0 {
+			ls = s.Labels
 		}
 		var unit burnrate.Events
 		if role&slo.RoleTotal != 0 {
 			unit.Total = 1
 		}
-		in := r.instance(i, s.Labels)
+		in := r.instance(i, ls)
 		if role&slo.RoleErrors != 0 {
-			unit = unit.Add(r.classifyErrors(s, in, lset.Get(sp.SLO.SLI.CodeLabel), lset))
+			unit = unit.Add(r.classifyErrors(s, in, ls.Get(sp.SLO.SLI.CodeLabel), ls))
 		}
 		s.targets = append(s.targets, target{inst: in, unit: unit})
 	}
@@ -220,7 +227,8 @@ func (r *Router) Lookup(sloName string, lset labels.Labels) *burnrate.Instance {
 func (r *Router) Known(lset labels.Labels) bool {
 	for i, sp := range r.Specs {
 		if sp.SLO.Role(lset) != 0 {
-			if _, ok := r.instances[i][sp.SLO.InstanceKey(lset)]; !ok {
+			ls, keep := sp.SLO.Relabel(lset)
+			if _, ok := r.instances[i][sp.SLO.InstanceKey(ls)]; keep && !ok {
 				return false
 			}
 		}

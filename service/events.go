@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/store"
 )
 
 // BatchStore makes a batch of pushed events durable; the service's SQLite
@@ -30,6 +31,10 @@ type BatchStore interface {
 	// accepted, received at the given Unix time in milliseconds, and returns
 	// the batch's id. When it returns nil the batch survives a crash.
 	AppendBatch(ctx context.Context, received int64, ndjson []byte) (id int64, err error)
+	// BatchByKey and AppendKeyedBatch are for batches sent with an
+	// Idempotency-Key (see store.DB's methods of the same names).
+	BatchByKey(ctx context.Context, now int64, key string, ndjson []byte) (store.KeyedBatch, bool, error)
+	AppendKeyedBatch(ctx context.Context, received int64, ndjson []byte, key string, accepted int) (store.KeyedBatch, error)
 }
 
 // PushedEvent is one line of POST /api/v1/events: the counts of one SLO
@@ -280,6 +285,12 @@ func (a *apiServer) pushEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	key, err := idempotencyKey(r.Header)
+	if err != nil {
+		a.reject(ctx, RejectInvalid, err)
+		respondError(w, http.StatusBadRequest, "%s", err.Error())
+		return
+	}
 	if r.ContentLength > a.o.MaxBody {
 		a.tooLarge(w, r)
 		return
@@ -302,6 +313,14 @@ func (a *apiServer) pushEvents(w http.ResponseWriter, r *http.Request) {
 		respondError(w, http.StatusServiceUnavailable, "no config is loaded yet")
 		return
 	}
+	if key != "" {
+		// A batch sent again gets its first answer, even if it would not
+		// validate now (its minutes aged out of the window since).
+		if kb, ok, err := a.o.Batches.BatchByKey(ctx, now.UnixMilli(), key, body); ok || err != nil {
+			a.answerKeyed(ctx, w, kb, err)
+			return
+		}
+	}
 	events, err := ParseEvents(body, cfg, now)
 	if err != nil {
 		a.reject(ctx, RejectInvalid, err)
@@ -309,7 +328,18 @@ func (a *apiServer) pushEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	id, err := a.o.Batches.AppendBatch(ctx, now.UnixMilli(), body)
+	var id int64
+	if key == "" {
+		id, err = a.o.Batches.AppendBatch(ctx, now.UnixMilli(), body)
+	} else {
+		var kb store.KeyedBatch
+		kb, err = a.o.Batches.AppendKeyedBatch(ctx, now.UnixMilli(), body, key, len(events))
+		if err == nil && kb.Duplicate || errors.Is(err, store.ErrKeyReused) {
+			a.answerKeyed(ctx, w, kb, err) // sent twice at once: the other request stored it
+			return
+		}
+		id = kb.ID
+	}
 	if err != nil {
 		a.reject(ctx, RejectStoreError, err)
 		respondError(w, http.StatusServiceUnavailable, "the batch could not be stored, and nothing of it was kept; send it again later")

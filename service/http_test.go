@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/store"
 )
 
 // apiTestNow is the fixed time every handler test runs at.
@@ -119,6 +120,17 @@ func (b *apiFakeBatches) AppendBatch(ctx context.Context, received int64, ndjson
 		return b.appendBatch(ctx, received, ndjson)
 	}
 	return int64(n), nil
+}
+
+// BatchByKey knows no keys; AppendKeyedBatch stores as AppendBatch does.
+// The keys' semantics are tested against the real store (events_test.go).
+func (b *apiFakeBatches) BatchByKey(context.Context, int64, string, []byte) (store.KeyedBatch, bool, error) {
+	return store.KeyedBatch{}, false, nil
+}
+
+func (b *apiFakeBatches) AppendKeyedBatch(ctx context.Context, received int64, ndjson []byte, _ string, accepted int) (store.KeyedBatch, error) {
+	id, err := b.AppendBatch(ctx, received, ndjson)
+	return store.KeyedBatch{ID: id, Accepted: accepted}, err
 }
 
 func (b *apiFakeBatches) stored() []apiBatchCall {

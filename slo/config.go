@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/relabel"
 	"gopkg.in/yaml.v3"
 
 	"github.com/burnwatch/burnwatch/source"
@@ -88,6 +89,10 @@ type SLI struct {
 	// source labels its series, and their other equality matchers become
 	// the query's tag filter.
 	Datadog *DatadogMetrics `yaml:"datadog,omitempty"`
+	// Relabel are rules in Prometheus's relabel_configs format applied to
+	// a matched series' labels before its instance and code are read
+	// (see (*SLO).Relabel).
+	Relabel []*relabel.Config `yaml:"relabel_configs,omitempty"`
 }
 
 // DatadogMetrics are an SLI's metric names in Datadog.

@@ -149,7 +149,7 @@ func (d *document) walk(n *yaml.Node, t reflect.Type, p path) {
 	if t == reflect.TypeFor[Source]() {
 		t = reflect.TypeFor[sourceFields]()
 	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) || t == reflect.TypeFor[time.Time]() {
+	if reflect.PointerTo(t).Implements(unmarshalerType) || t == reflect.TypeFor[time.Time]() || t == relabelRegexp {
 		return
 	}
 	switch t.Kind() {

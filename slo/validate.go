@@ -77,6 +77,7 @@ func (s *SLO) validate(d *document, p path) {
 	if !model.LabelName(s.SLI.CodeLabel).IsValidLegacy() {
 		d.errorf(sli.with("code_label"), "%q is not a label name", s.SLI.CodeLabel)
 	}
+	s.validateRelabel(d, sli)
 	groups := map[string]bool{}
 	for i, g := range s.GroupBy {
 		switch {

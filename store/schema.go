@@ -171,6 +171,19 @@ CREATE TABLE cursor_sets (
 ALTER TABLE source_cursors ADD COLUMN evaluated INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE batches ADD COLUMN counted INTEGER NOT NULL DEFAULT 0; -- ms of the cycle that counted it; 0 while pending
 `,
+	// 6: the idempotency keys of pushed batches, and the answer each got.
+	// A key outlives its batch (batches are deleted once counted) for
+	// IdempotencyRetention.
+	`
+CREATE TABLE batch_keys (
+	key      TEXT PRIMARY KEY,
+	batch    INTEGER NOT NULL, -- the batch id the first answer named
+	accepted INTEGER NOT NULL, -- the events it accepted
+	body     BLOB NOT NULL,    -- SHA-256 of the body
+	received INTEGER NOT NULL  -- ms
+) WITHOUT ROWID;
+CREATE INDEX batch_keys_by_received ON batch_keys (received);
+`,
 }
 
 // schemaVersion is the schema version this build writes.

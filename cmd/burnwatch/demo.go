@@ -36,8 +36,12 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	listen := fs.String("web.listen-address", "127.0.0.1:9099", "the address of the demo's HTTP API")
 	storage := fs.String("storage.path", "./data/demo", "the directory of the demo's SQLite state; the demo starts it afresh")
 	duration := fs.Duration("duration", 0, "stop after this long (default: run until interrupted)")
+	via := fs.String("via", "events", "events: the generator pushes counts; agent: it writes Neo4j's JSON query log, which an in-process burnwatch agent reads and pushes")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *via != "events" && *via != "agent" {
+		return usageError{fmt.Errorf("--via %q: events or agent", *via)}
 	}
 	if *duration > 0 {
 		var cancel context.CancelFunc
@@ -73,6 +77,10 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// No receivers configured: pages go to the console receiver.
 		Console: stdout,
 	}, *listen, log, func(svc *service.Service) {
+		if *via == "agent" {
+			go runDemoAgent(ctx, svc, base, *storage, stdout, stderr)
+			return
+		}
 		go generateTraffic(ctx, svc, base, stderr)
 	})
 }

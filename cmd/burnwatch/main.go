@@ -51,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = serveCmd(ctx, args[1:], stderr)
 	case "demo":
 		err = demoCmd(ctx, args[1:], stdout, stderr)
+	case "agent":
+		err = agentCmd(ctx, args[1:], stderr)
 	case "replay":
 		err = replayCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "check":
