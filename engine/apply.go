@@ -269,7 +269,15 @@ func (o *OpenBatch) Close() (Result, error) {
 		dataStart = batch.Min
 	}
 	since := max(f.watchedFrom, dataStart) + lookback.Milliseconds()
-	if err := batch.Count(f.Evaluated, b.Through, since, evaluate, e.addJournal); err != nil {
+	// A backfill is not journalled: it may be days of a whole fleet, and
+	// it ends with a snapshot (Cycle takes one for the checkpoint after
+	// it); until then no checkpoint is written.
+	journal := e.addJournal
+	if b.Mode == Backfill {
+		journal = nil
+		e.needSnapshot = true
+	}
+	if err := batch.Count(f.Evaluated, b.Through, since, evaluate, journal); err != nil {
 		e.broken = fmt.Errorf("counting a batch of %s: %w", b.Source, err)
 		return res, e.broken
 	}

@@ -93,7 +93,10 @@ func (e *Engine) Cycle(at int64, kind Kind) store.Cycle {
 		c.Alerts = append(c.Alerts, a)
 	}
 	slices.SortFunc(c.Alerts, func(a, b store.AlertState) int { return cmp.Compare(a.ID, b.ID) })
-	if kind == Record {
+	if kind == Record || e.backfilling() {
+		// No checkpoint while a backfill is under way: its counts are not
+		// journalled, and a checkpoint would move its source's cursor past
+		// what the store holds.
 		return c
 	}
 	if e.needSnapshot {
@@ -113,6 +116,20 @@ func (e *Engine) Cycle(at int64, kind Kind) store.Cycle {
 	}
 	return c
 }
+
+// backfilling reports whether a source's backfill is under way.
+func (e *Engine) backfilling() bool {
+	for _, f := range e.order {
+		if f.Backfilling {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckpointDue reports whether the next commit must be a checkpoint: a
+// backfill ended, and its counts are in memory only.
+func (e *Engine) CheckpointDue() bool { return e.needSnapshot && !e.backfilling() }
 
 // cursorSets are every series' last sample, by source.
 func (e *Engine) cursorSets() map[string][]store.SeriesCursor {

@@ -153,6 +153,8 @@ func (s *Service) rebuild(ctx context.Context) error {
 func (s *Service) commitKind() engine.Kind {
 	now := s.now().UnixMilli()
 	switch {
+	case s.eng.CheckpointDue():
+		return engine.Snapshot
 	case now-s.lastSnapshot >= snapshotEvery.Milliseconds():
 		return engine.Snapshot
 	case now-s.lastCheckpoint >= checkpointEvery.Milliseconds():
