@@ -44,7 +44,8 @@ type Config struct {
 	ReceiverConfigs []*Receiver `yaml:"receivers,omitempty"`
 	Routes          []RouteRule `yaml:"routes,omitempty"`
 	// DashboardURL is a text/template filled with an instance's labels,
-	// linked from its pages: https://grafana.example/d/db?var-database={{.database}}
+	// linked from its pages: https://grafana.example/d/db?var-database={{.database}}.
+	// ParseDashboardURL parses it so that every value is URL-encoded.
 	DashboardURL string `yaml:"dashboard_url,omitempty"`
 	// Silences known in advance (more come through the API), and
 	// maintenance windows, which silence paging and, with
