@@ -147,9 +147,9 @@ func Parse(name string, data []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, Errors{{File: name, Msg: "the config is empty; it needs at least one SLO under slos"}}
 		}
-		return nil, Errors{syntaxError(name, err)}
+		return nil, Errors{syntaxError(name, data, err)}
 	}
-	doc := document{file: name, root: &root}
+	doc := document{file: name, root: &root, data: data}
 	if doc.checkShape(Config{}) {
 		return nil, doc.errs
 	}
