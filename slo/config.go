@@ -57,6 +57,10 @@ type Config struct {
 
 	// File is the name the config was loaded from, used in errors.
 	File string `yaml:"-"`
+
+	// doc is the parsed file, kept so that ErrorAt can locate a field
+	// after loading.
+	doc *document
 }
 
 // SLO is one service level objective, evaluated per instance (per value set
@@ -160,6 +164,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		doc.addDecodeError(err)
 	}
 	cfg.File = name
+	cfg.doc = &document{file: name, root: &root, data: data}
 	cfg.applyDefaults()
 	undecodable := len(doc.errs)
 	cfg.validate(&doc)

@@ -92,12 +92,22 @@ func (d *document) fieldErrors(p path, err error) {
 		return
 	}
 	for _, line := range strings.Split(err.Error(), "\n") {
-		field, msg, ok := strings.Cut(line, ": ")
-		if !ok {
-			field, msg = "", line
-		}
+		field, msg := splitField(line)
 		d.errorf(p.with(fieldPath(field)...), "%s", msg)
 	}
+}
+
+var fieldName = regexp.MustCompile(`^[a-z_][a-z0-9_]*(\.[A-Za-z0-9_-]+)*$`)
+
+// splitField splits "field.path: message" into the field and the message;
+// a line whose start is no field name (a sentence such as "no key: set
+// …") is all message.
+func splitField(line string) (field, msg string) {
+	f, m, ok := strings.Cut(line, ": ")
+	if !ok || !fieldName.MatchString(f) {
+		return "", line
+	}
+	return f, m
 }
 
 // line returns the line of the node at p, or of its nearest ancestor present

@@ -21,9 +21,13 @@ func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 
 // TestCheckCatchesEveryBadConfig runs `burnwatch check` on each bad config:
 // it must exit non-zero and print every error the file expects, naming
-// the file as given, the line and the field.
+// the file as given, the line and the field. Those of config/check are
+// configs that load, and that serve would refuse when it reads the files
+// they name or mishandle without a word.
 func TestCheckCatchesEveryBadConfig(t *testing.T) {
 	files, _ := filepath.Glob("../../testdata/config/*.bad.yaml")
+	more, _ := filepath.Glob("../../testdata/config/check/*.bad.yaml")
+	files = append(files, more...)
 	if len(files) == 0 {
 		t.Fatal("no bad configs")
 	}

@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var ue usageError
 	switch {
-	case err == nil:
+	case err == nil, helpRequested(err):
 		return 0
 	case errors.As(err, &ue):
 		if ue.err != nil {
