@@ -25,8 +25,8 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	config := fs.String("config", "", "the config file (default: the embedded default config)")
 	data := fs.String("data", "", "the recorded OpenMetrics or Prometheus text file; - reads standard input, .gz is decompressed")
 	promURL := fs.String("prometheus", "", "instead of --data, read the history from this Prometheus server (or Thanos, Mimir, VictoriaMetrics)")
-	from := fs.String("from", "", "with --prometheus: the start of the history, RFC 3339 (exclusive)")
-	to := fs.String("to", "", "with --prometheus: the end of the history, RFC 3339 (default: now)")
+	from := fs.String("from", "", "with --prometheus: the start of the history: RFC 3339, a date (UTC) or relative (now-1d)")
+	to := fs.String("to", "", "with --prometheus: the end of the history, in the same forms (default: now)")
 	format := fs.String("format", "", "the file's format, openmetrics or prometheus (default: prometheus for .prom and .txt, else openmetrics)")
 	output := fs.String("output", "json", "json: one JSON line per transition; text: one readable line per transition")
 	storage := fs.String("storage.path", "", "also keep what the replay counted in a burnwatch state directory (empty or older than the recording), for report and export")
@@ -105,8 +105,32 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
+	if st.SLOSeries == 0 {
+		what := "the recording " + *data
+		switch {
+		case *promURL != "":
+			what = "Prometheus at " + *promURL
+		case *data == "-":
+			what = "standard input"
+		}
+		return noSeriesRead(cfg, st, what)
+	}
 	summary(stderr, st, time.Since(start))
 	return nil
+}
+
+// noSeriesRead is the error of a replay that read no series any SLO
+// reads: nothing was evaluated, and "0 transitions" would read as health.
+func noSeriesRead(cfg *slo.Config, st ingest.Stats, from string) error {
+	var sels []string
+	for _, s := range cfg.SLOs {
+		sels = append(sels, fmt.Sprintf("%s reads %s and %s", s.Name, s.SLI.Total, s.SLI.Errors))
+	}
+	if st.Series == 0 {
+		return fmt.Errorf("%s has no samples: nothing to evaluate (%s)", from, strings.Join(sels, "; "))
+	}
+	return fmt.Errorf("none of the %d series of %s matches an SLO's selectors, so nothing was evaluated (%s, from %s); replay with the config the recording was made for (--config)",
+		st.Series, from, strings.Join(sels, "; "), cfg.File)
 }
 
 // prometheusHistory reads every SLO's total and error series from a
@@ -115,14 +139,15 @@ func prometheusHistory(ctx context.Context, cfg *slo.Config, url, from, to strin
 	if from == "" {
 		return nil, nil, usageError{errors.New("--prometheus needs --from, the start of the history to replay")}
 	}
-	start, err := time.Parse(time.RFC3339, from)
+	now := time.Now()
+	start, err := parseTime("from", from, now)
 	if err != nil {
-		return nil, nil, usageError{fmt.Errorf("--from: %w", err)}
+		return nil, nil, err
 	}
-	end := time.Now()
+	end := now
 	if to != "" {
-		if end, err = time.Parse(time.RFC3339, to); err != nil {
-			return nil, nil, usageError{fmt.Errorf("--to: %w", err)}
+		if end, err = parseTime("to", to, now); err != nil {
+			return nil, nil, err
 		}
 	}
 	if !end.After(start) {
