@@ -348,3 +348,23 @@ func TestClassifyReportsABadLineAndGoesOn(t *testing.T) {
 		t.Errorf("stderr %q, want %q", stderr, wantErr)
 	}
 }
+
+// TestReplayTextReadsAsTheREADMEShowsIt: `make replay` prints the outage
+// as the README shows it, numbers as people write them (16.7, not 16.67 or
+// 1.667e+01).
+func TestReplayTextReadsAsTheREADMEShowsIt(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "2026-11-05T") {
+			want.WriteString(line + "\n")
+		}
+	}
+	code, stdout, stderr := runCmd(t, "", "replay", "--data", "../../testdata/replay/outage.om", "--output", "text")
+	if code != 0 || stdout != want.String() {
+		t.Errorf("exit %d, printed:\n%s\nthe README shows:\n%s%s", code, stdout, want.String(), stderr)
+	}
+}

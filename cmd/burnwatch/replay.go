@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/readable"
 	"github.com/burnwatch/burnwatch/service"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/source"
@@ -177,7 +177,11 @@ func writeJSON(w *bufio.Writer, t burnrate.Transition) error {
 
 // writeText writes a transition as a person reads it:
 //
-//	2026-11-05T02:01:00Z FIRING   page   cypher-availability{database="db-1"} burn 1h=16.67 5m=200 codes Neo.DatabaseError.General.UnknownError×1000 playbook=database-unavailable
+//	2026-11-05T02:01:00Z FIRING   page   cypher-availability{database="db-1"} burn 1h=16.7 5m=200 codes Neo.DatabaseError.General.UnknownError×1000 playbook=database-unavailable
+//
+// Numbers are written as people write them (readable): a burn of 10000 is
+// 10000, never 1e+04. Labels and codes come from the recording and are
+// written through readable.Text.
 func writeText(w *bufio.Writer, t burnrate.Transition) error {
 	fmt.Fprintf(w, "%s %-8s %-6s ", t.Time.Format(time.RFC3339), strings.ToUpper(t.State.String()), t.Severity)
 	if t.Alert == burnrate.UserFaultSurgeAlert {
@@ -185,13 +189,13 @@ func writeText(w *bufio.Writer, t burnrate.Transition) error {
 	} else {
 		fmt.Fprintf(w, "%s%s burn", t.SLO, t.Labels)
 		for _, r := range t.BurnRates {
-			fmt.Fprintf(w, " %s=%.4g", model.Duration(r.Window), r.Rate)
+			fmt.Fprintf(w, " %s=%s", model.Duration(r.Window), readable.Number(r.Rate))
 		}
 	}
 	if len(t.Codes) > 0 {
 		w.WriteString(" codes")
 		for _, c := range t.Codes {
-			fmt.Fprintf(w, " %s×%s", c.Code, strconv.FormatFloat(c.Count, 'f', -1, 64))
+			fmt.Fprintf(w, " %s×%s", readable.Text(c.Code), readable.Number(c.Count))
 		}
 	}
 	if t.Playbook != "" {
