@@ -16,10 +16,17 @@ import (
 // names is likely a leftover, not a lost page.
 func (c *Config) Lint() (problems, warnings Errors) {
 	if len(c.Routes) == 0 {
-		if len(c.ReceiverConfigs) > 0 {
+		// A webhook that only takes the weekly report needs no route.
+		var paging []string
+		for _, r := range c.ReceiverConfigs {
+			if r != nil && r.Name != c.Reports.Receiver {
+				paging = append(paging, r.Name)
+			}
+		}
+		if len(paging) > 0 {
 			problems = append(problems, c.ErrorAt("receivers", fmt.Sprintf(
 				"%s defined, but there are no routes: without routes every alert goes to the console; add routes such as - {match: {severity: page}, receiver: %s}",
-				plural(len(c.ReceiverConfigs), "receiver is", "receivers are"), c.ReceiverConfigs[0].Name)))
+				plural(len(paging), "receiver is", "receivers are"), paging[0])))
 		}
 		return problems, nil
 	}
