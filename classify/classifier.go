@@ -54,8 +54,11 @@ type Classifier struct {
 	trie  []trieNode       // trie[0] is the root
 	// fold classifies a code no rule matches as it is by its lower case,
 	// against the exact and prefix rules with their keys in lower case
-	// (see Classify); nil in the folded classifier itself.
-	fold *Classifier
+	// (see Classify); nil in the folded classifier itself, which keeps
+	// its exact codes in the trie too, so that a code is lowered byte by
+	// byte as the trie is walked, never copied.
+	fold   *Classifier
+	folded bool
 }
 
 // compiled is a rule ready to run.
@@ -126,7 +129,7 @@ func New(rules []Rule, packs []string) (*Classifier, error) {
 		}
 		c.add(r, name)
 	}
-	fold := &Classifier{exact: make(map[string]int32), trie: []trieNode{{min: math.MaxInt32}}}
+	fold := &Classifier{exact: make(map[string]int32), trie: []trieNode{{min: math.MaxInt32}}, folded: true}
 	both := func(r Rule, name string) {
 		add(r, name)
 		if f, ok := folded(r); ok {
@@ -146,17 +149,17 @@ func New(rules []Rule, packs []string) (*Classifier, error) {
 	return c, nil
 }
 
-// folded returns an exact or prefix rule with its key in lower case, for
-// the case-insensitive fallback; a regular expression rule has none. A
-// family such as SQLSTATE's [0-9A-Z]{5}, folded, would take any word of
-// five letters: case matters there, and only the codes and prefixes a
-// vendor spells out are found whatever their case.
+// folded returns an exact or prefix rule with its key in lower case (its
+// ASCII letters), for the case-insensitive fallback; a regular expression
+// rule has none. A family such as SQLSTATE's [0-9A-Z]{5}, folded, would
+// take any word of five letters: case matters there, and only the codes
+// and prefixes a vendor spells out are found whatever their case.
 func folded(r Rule) (Rule, bool) {
 	switch {
 	case r.Match.Code != "":
-		r.Match.Code = strings.ToLower(r.Match.Code)
+		r.Match.Code = lowerASCII(r.Match.Code)
 	case r.Match.Prefix != "":
-		r.Match.Prefix = strings.ToLower(r.Match.Prefix)
+		r.Match.Prefix = lowerASCII(r.Match.Prefix)
 	default:
 		return Rule{}, false
 	}
@@ -175,7 +178,7 @@ func (c *Classifier) add(r Rule, name string) {
 	switch m := r.Match; {
 	case m.Code != "":
 		cr.kind, key = kindExact, m.Code
-		if len(cr.labels) == 0 {
+		if len(cr.labels) == 0 && !c.folded {
 			if _, dup := c.exact[key]; !dup {
 				c.exact[key] = idx
 			}
@@ -237,7 +240,8 @@ func (t *trieNode) setChild(b byte, child int32) {
 // Classify decides the class of code, an error code of a series whose other
 // labels are lset (which may be empty). The first matching rule decides.
 //
-// When none does, the code is tried in lower case against the exact codes
+// When none does, the code is tried in lower case (its ASCII letters; codes
+// are ASCII) against the exact codes
 // and the prefixes of the rules, in lower case too: Datadog lowercases tag
 // values, so neo.clienterror.statement.syntaxerror is the user's syntax
 // error, not an unknown failure. Regular expression families are not
@@ -248,11 +252,28 @@ func (c *Classifier) Classify(code string, lset labels.Labels) Decision {
 		return c.rules[i].decision
 	}
 	if c.fold != nil {
-		if i := c.fold.match(strings.ToLower(code), lset); i >= 0 {
+		if i := c.fold.match(code, lset); i >= 0 {
 			return c.fold.rules[i].decision
 		}
 	}
 	return defaultDecision
+}
+
+// lowerASCII lowers the ASCII letters of s, as the folded walk lowers the
+// code's bytes.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		b[i] = lowerByte(c)
+	}
+	return string(b)
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // Canonical returns code as the rule that classifies it spells it: a
@@ -265,22 +286,19 @@ func (c *Classifier) Canonical(code string, lset labels.Labels) string {
 	if c.match(code, lset) >= 0 || c.fold == nil {
 		return code
 	}
-	lower := strings.ToLower(code)
-	i := c.fold.match(lower, lset)
+	i := c.fold.match(code, lset)
 	if i < 0 {
 		return code
 	}
 	r := c.fold.rules[i]
-	switch {
-	case r.kind == kindExact:
+	if r.kind == kindExact {
 		return r.key
-	case len(lower) != len(code) || len(strings.ToLower(r.key)) != len(r.key):
-		return code // lower case changed the length: the prefix cannot be cut off
 	}
-	return r.key + code[len(r.key):]
+	return r.key + code[len(r.key):] // ASCII lowering keeps lengths
 }
 
-// match returns the index of the first rule that matches, or -1.
+// match returns the index of the first rule that matches, or -1. In the
+// folded classifier the code's bytes are lowered as the trie is walked.
 func (c *Classifier) match(code string, lset labels.Labels) int32 {
 	best := int32(math.MaxInt32)
 	if i, ok := c.exact[code]; ok {
@@ -305,7 +323,11 @@ func (c *Classifier) match(code string, lset labels.Labels) int32 {
 		if depth == len(code) {
 			break
 		}
-		if n = c.trie[n].child(code[depth]); n == 0 {
+		b := code[depth]
+		if c.folded {
+			b = lowerByte(b)
+		}
+		if n = c.trie[n].child(b); n == 0 {
 			break
 		}
 	}

@@ -57,15 +57,15 @@ func (n *naive) classify(code string, lset labels.Labels) Decision {
 	}
 	// The fallback: the code in lower case against the exact codes and the
 	// prefixes in lower case, in order; never a regular expression.
-	lower := strings.ToLower(code)
+	lower := lowerASCII(code)
 	for i, r := range n.rules {
 		ok := labelsMatch(r, lset)
 		switch {
 		case !ok:
 		case r.Match.Code != "":
-			ok = lower == strings.ToLower(r.Match.Code)
+			ok = lower == lowerASCII(r.Match.Code)
 		case r.Match.Prefix != "":
-			ok = strings.HasPrefix(lower, strings.ToLower(r.Match.Prefix))
+			ok = strings.HasPrefix(lower, lowerASCII(r.Match.Prefix))
 		default:
 			ok = false
 		}
@@ -353,7 +353,7 @@ func TestNoTwoPackCodesFoldTogetherWithAnotherClass(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range p.rules {
-			key := strings.ToLower(r.Match.Code + r.Match.Prefix)
+			key := lowerASCII(r.Match.Code + r.Match.Prefix)
 			if key == "" || len(r.Match.Labels) > 0 {
 				continue
 			}
