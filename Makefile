@@ -6,9 +6,21 @@ FUZZTIME ?= 30s
 
 all: build
 
-## build: the burnwatch binary in bin/
+# What `burnwatch version` (and --version) prints, stamped as Prometheus's
+# builds are: into github.com/prometheus/common/version at link time.
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH     ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+BUILD_USER ?= $(shell whoami)@$(shell hostname)
+BUILD_DATE ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+VERSION_PKG = github.com/prometheus/common/version
+LDFLAGS    ?= -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) \
+              -X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=$(BUILD_USER) \
+              -X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
+
+## build: the burnwatch binary in bin/, stamped with version, revision, branch and build date
 build:
-	$(GO) build -o bin/burnwatch ./cmd/burnwatch
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/burnwatch ./cmd/burnwatch
 
 ## run: burnwatch serve on the embedded defaults (events source, SQLite in ./data/demo) with a traffic generator; db-2 fails after 30s and pages within two minutes
 run:

@@ -15,6 +15,9 @@ import (
 type Instance struct {
 	Spec   *Spec
 	Labels labels.Labels
+	// Ordinal numbers the instances of a router, from 0 in the order they
+	// were made: an index for whoever keeps something per instance.
+	Ordinal int
 	store  Store
 	alerts [numSeverities]Alert
 	// fired is, per severity, the pair that fired most recently; its
@@ -80,6 +83,12 @@ func (in *Instance) BurnRates(ts int64) []Rate {
 		rates[i] = Rate{sp.Windows[i], b}
 	}
 	return rates
+}
+
+// AppendBurnRates appends to out the burn rate over each of the policy's
+// windows (Spec.Windows, in order) at ts, allocating nothing else.
+func (in *Instance) AppendBurnRates(ts int64, out []float64) []float64 {
+	return in.Spec.burnRates(&in.store, MinuteOf(ts), out)
 }
 
 // BudgetRemaining is the fraction of the period's error budget left at

@@ -52,6 +52,13 @@ type Classifier struct {
 	rules []compiled
 	exact map[string]int32 // code -> index of the first exact rule without labels
 	trie  []trieNode       // trie[0] is the root
+	// fold classifies a code no rule matches as it is by its lower case,
+	// against the exact and prefix rules with their keys in lower case
+	// (see Classify); nil in the folded classifier itself, which keeps
+	// its exact codes in the trie too, so that a code is lowered byte by
+	// byte as the trie is walked, never copied.
+	fold   *Classifier
+	folded bool
 }
 
 // compiled is a rule ready to run.
@@ -60,6 +67,8 @@ type compiled struct {
 	kind     matchKind
 	re       *regexp.Regexp // kind == kindRegex
 	labels   []labels.Label // sorted by name; all must equal the series' values
+	// key is the code or prefix as the rule spells it, for Canonical.
+	key string
 }
 
 type matchKind uint8
@@ -120,21 +129,47 @@ func New(rules []Rule, packs []string) (*Classifier, error) {
 		}
 		c.add(r, name)
 	}
+	fold := &Classifier{exact: make(map[string]int32), trie: []trieNode{{min: math.MaxInt32}}, folded: true}
+	both := func(r Rule, name string) {
+		add(r, name)
+		if f, ok := folded(r); ok {
+			fold.add(f, name)
+			fold.rules[len(fold.rules)-1].key = r.Match.Code + r.Match.Prefix
+		}
+	}
 	for i, r := range rules {
-		add(r, fmt.Sprintf("%s[%d]", configRulePrefix, i))
+		both(r, fmt.Sprintf("%s[%d]", configRulePrefix, i))
 	}
 	for _, p := range loaded {
 		for _, r := range p.rules {
-			add(r, p.name+":"+r.Match.name())
+			both(r, p.name+":"+r.Match.name())
 		}
 	}
+	c.fold = fold
 	return c, nil
+}
+
+// folded returns an exact or prefix rule with its key in lower case (its
+// ASCII letters), for the case-insensitive fallback; a regular expression
+// rule has none. A family such as SQLSTATE's [0-9A-Z]{5}, folded, would
+// take any word of five letters: case matters there, and only the codes
+// and prefixes a vendor spells out are found whatever their case.
+func folded(r Rule) (Rule, bool) {
+	switch {
+	case r.Match.Code != "":
+		r.Match.Code = lowerASCII(r.Match.Code)
+	case r.Match.Prefix != "":
+		r.Match.Prefix = lowerASCII(r.Match.Prefix)
+	default:
+		return Rule{}, false
+	}
+	return r, true
 }
 
 // add compiles a valid rule and indexes it.
 func (c *Classifier) add(r Rule, name string) {
 	idx := int32(len(c.rules))
-	cr := compiled{decision: Decision{Class: r.Class, Rule: name, Reason: r.Reason}}
+	cr := compiled{decision: Decision{Class: r.Class, Rule: name, Reason: r.Reason}, key: r.Match.Code + r.Match.Prefix}
 	for k, v := range r.Match.Labels {
 		cr.labels = append(cr.labels, labels.Label{Name: k, Value: v})
 	}
@@ -143,7 +178,7 @@ func (c *Classifier) add(r Rule, name string) {
 	switch m := r.Match; {
 	case m.Code != "":
 		cr.kind, key = kindExact, m.Code
-		if len(cr.labels) == 0 {
+		if len(cr.labels) == 0 && !c.folded {
 			if _, dup := c.exact[key]; !dup {
 				c.exact[key] = idx
 			}
@@ -203,9 +238,68 @@ func (t *trieNode) setChild(b byte, child int32) {
 }
 
 // Classify decides the class of code, an error code of a series whose other
-// labels are lset (which may be empty). The first matching rule decides; if
-// none does, the code is Platform with the rule DefaultRule.
+// labels are lset (which may be empty). The first matching rule decides.
+//
+// When none does, the code is tried in lower case (its ASCII letters; codes
+// are ASCII) against the exact codes
+// and the prefixes of the rules, in lower case too: Datadog lowercases tag
+// values, so neo.clienterror.statement.syntaxerror is the user's syntax
+// error, not an unknown failure. Regular expression families are not
+// folded (see folded). If that finds nothing either, the code is
+// Platform with the rule DefaultRule.
 func (c *Classifier) Classify(code string, lset labels.Labels) Decision {
+	if i := c.match(code, lset); i >= 0 {
+		return c.rules[i].decision
+	}
+	if c.fold != nil {
+		if i := c.fold.match(code, lset); i >= 0 {
+			return c.fold.rules[i].decision
+		}
+	}
+	return defaultDecision
+}
+
+// lowerASCII lowers the ASCII letters of s, as the folded walk lowers the
+// code's bytes.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		b[i] = lowerByte(c)
+	}
+	return string(b)
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// Canonical returns code as the rule that classifies it spells it: a
+// lowercased neo.clienterror.statement.syntaxerror is
+// Neo.ClientError.Statement.SyntaxError, and a code matched by a prefix
+// in lower case has that prefix as the pack writes it. A code that rules
+// match as it is, or that none matches, is returned as it is. Reports,
+// pages and exports show codes this way.
+func (c *Classifier) Canonical(code string, lset labels.Labels) string {
+	if c.match(code, lset) >= 0 || c.fold == nil {
+		return code
+	}
+	i := c.fold.match(code, lset)
+	if i < 0 {
+		return code
+	}
+	r := c.fold.rules[i]
+	if r.kind == kindExact {
+		return r.key
+	}
+	return r.key + code[len(r.key):] // ASCII lowering keeps lengths
+}
+
+// match returns the index of the first rule that matches, or -1. In the
+// folded classifier the code's bytes are lowered as the trie is walked.
+func (c *Classifier) match(code string, lset labels.Labels) int32 {
 	best := int32(math.MaxInt32)
 	if i, ok := c.exact[code]; ok {
 		best = i
@@ -229,14 +323,18 @@ func (c *Classifier) Classify(code string, lset labels.Labels) Decision {
 		if depth == len(code) {
 			break
 		}
-		if n = c.trie[n].child(code[depth]); n == 0 {
+		b := code[depth]
+		if c.folded {
+			b = lowerByte(b)
+		}
+		if n = c.trie[n].child(b); n == 0 {
 			break
 		}
 	}
 	if best == math.MaxInt32 {
-		return defaultDecision
+		return -1
 	}
-	return c.rules[best].decision
+	return best
 }
 
 // matches reports whether a rule found in the trie at depth matches; the trie

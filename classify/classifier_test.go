@@ -41,10 +41,7 @@ func newNaive(t testing.TB, config []Rule, packs []string) *naive {
 
 func (n *naive) classify(code string, lset labels.Labels) Decision {
 	for i, r := range n.rules {
-		ok := true
-		for k, v := range r.Match.Labels {
-			ok = ok && lset.Get(k) == v
-		}
+		ok := labelsMatch(r, lset)
 		switch {
 		case !ok:
 		case r.Match.Code != "":
@@ -53,6 +50,24 @@ func (n *naive) classify(code string, lset labels.Labels) Decision {
 			ok = strings.HasPrefix(code, r.Match.Prefix)
 		default:
 			ok = regexp.MustCompile(`^(?:` + r.Match.Regex + `)$`).MatchString(code)
+		}
+		if ok {
+			return Decision{Class: r.Class, Rule: n.names[i], Reason: r.Reason}
+		}
+	}
+	// The fallback: the code in lower case against the exact codes and the
+	// prefixes in lower case, in order; never a regular expression.
+	lower := lowerASCII(code)
+	for i, r := range n.rules {
+		ok := labelsMatch(r, lset)
+		switch {
+		case !ok:
+		case r.Match.Code != "":
+			ok = lower == lowerASCII(r.Match.Code)
+		case r.Match.Prefix != "":
+			ok = strings.HasPrefix(lower, lowerASCII(r.Match.Prefix))
+		default:
+			ok = false
 		}
 		if ok {
 			return Decision{Class: r.Class, Rule: n.names[i], Reason: r.Reason}
@@ -280,5 +295,72 @@ func TestClassifyIsSafeForConcurrentUse(t *testing.T) {
 	}
 	for g := 0; g < 4; g++ {
 		<-done
+	}
+}
+
+func labelsMatch(r Rule, lset labels.Labels) bool {
+	for k, v := range r.Match.Labels {
+		if lset.Get(k) != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestLowercasedCodesKeepTheirClass: Datadog lowercases tag values, so a
+// Neo4j syntax error arrives as neo.clienterror.statement.syntaxerror. A
+// code no rule matches as it is is classified by its lower case against
+// the exact codes and prefixes of the rules, and Canonical spells it as
+// the vendor does; regular expression families are not folded.
+func TestLowercasedCodesKeepTheirClass(t *testing.T) {
+	c := mustNew(t, []Rule{{Match: Match{Code: "E_Storage_Quota"}, Class: Ignore, Reason: "ours"}}, nil)
+	none := labels.EmptyLabels()
+	for _, tc := range []struct {
+		name, code, rule, canonical string
+		want                        Class
+	}{
+		{"a lowercased Neo4j syntax error is the user's", "neo.clienterror.statement.syntaxerror", "neo4j:Neo.ClientError.Statement.SyntaxError", "Neo.ClientError.Statement.SyntaxError", User},
+		{"a lowercased NotALeader is still the platform's", "neo.clienterror.cluster.notaleader", "neo4j:Neo.ClientError.Cluster.NotALeader", "Neo.ClientError.Cluster.NotALeader", Platform},
+		{"a lowercased code of a Neo4j family takes the family's prefix", "neo.clienterror.statement.somethingnew", "neo4j:Neo.ClientError.*", "Neo.ClientError.statement.somethingnew", User},
+		{"a lowercased SQLSTATE code is its code", "40p01", "sqlstate:40P01", "40P01", User},
+		{"an upper-case status class is the class", "5XX", "http:5xx", "5xx", Platform},
+		{"a config rule's code is found in lower case too", "e_storage_quota", "config:rules[0]", "E_Storage_Quota", Ignore},
+		{"a code that matches as it is is not folded", "Neo.ClientError.Statement.SyntaxError", "neo4j:Neo.ClientError.Statement.SyntaxError", "Neo.ClientError.Statement.SyntaxError", User},
+		{"a five-letter word is no SQLSTATE: families are not folded", "abort", DefaultRule, "abort", Platform},
+		{"a code no rule knows in any case stays unknown", "vendor.mystery", DefaultRule, "vendor.mystery", Platform},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := c.Classify(tc.code, none)
+			if d.Class != tc.want || d.Rule != tc.rule {
+				t.Errorf("Classify(%q) = %v by %s, want %v by %s", tc.code, d.Class, d.Rule, tc.want, tc.rule)
+			}
+			if got := c.Canonical(tc.code, none); got != tc.canonical {
+				t.Errorf("Canonical(%q) = %q, want %q", tc.code, got, tc.canonical)
+			}
+		})
+	}
+}
+
+// TestNoTwoPackCodesFoldTogetherWithAnotherClass: the fallback would give
+// a lowercased code the class of the first rule whose code folds to it;
+// two codes of the packs that differ only in case must therefore mean
+// the same class.
+func TestNoTwoPackCodesFoldTogetherWithAnotherClass(t *testing.T) {
+	seen := map[string]Rule{}
+	for _, name := range Packs {
+		p, err := loadPack(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.rules {
+			key := lowerASCII(r.Match.Code + r.Match.Prefix)
+			if key == "" || len(r.Match.Labels) > 0 {
+				continue
+			}
+			if first, ok := seen[key]; ok && first.Class != r.Class {
+				t.Errorf("%s:%s and %s fold together with classes %v and %v", name, r.Match.name(), first.Match.name(), r.Class, first.Class)
+			}
+			seen[key] = r
+		}
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // DefaultCodeLabel is the label that carries the error code when Lines is
@@ -21,55 +23,103 @@ const DefaultCodeLabel = "code"
 const maxLineBytes = 1 << 20
 
 // Lines implements `burnwatch classify`. It reads r line by line; each line
-// is either a bare code or comma-separated label=value pairs, where the code
-// is the value of codeLabel ("" means DefaultCodeLabel) and the other pairs
-// are the series' labels for rules that match on them. A value may be
-// double-quoted, with Go escapes, to hold a comma; the pairs may be wrapped in
-// braces as Prometheus prints them. For each line it writes
-// "code<TAB>class<TAB>rule\n". Blank lines and lines starting with # are
-// skipped. A malformed line stops the run with an error naming its line
-// number; what came before it has been written.
-func Lines(r io.Reader, w io.Writer, c *Classifier, codeLabel string) error {
+// is a bare code, comma-separated label=value pairs, or a series as
+// Prometheus's /metrics prints it, metric{code="…",…}, with or without the
+// sample value and timestamp after it. In the last two forms the code is
+// the value of codeLabel ("" means DefaultCodeLabel) and the other labels
+// are the series' for rules that match on them. A pair's value may be
+// double-quoted, with Go escapes, to hold a comma; the pairs may be
+// wrapped in braces. For each line it writes "code<TAB>class<TAB>rule\n".
+// Blank lines and lines starting with # are skipped.
+//
+// A line it cannot read is reported on errs, "line 7: …", and skipped: the
+// other lines are still classified. Lines returns an error saying how
+// many lines it skipped, or why it stopped reading.
+func Lines(r io.Reader, w, errs io.Writer, c *Classifier, codeLabel string) error {
 	if codeLabel == "" {
 		codeLabel = DefaultCodeLabel
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), maxLineBytes)
+	br := bufio.NewReaderSize(r, 64*1024)
 	bw := bufio.NewWriter(w)
-	lineNo := 0
-	for sc.Scan() {
-		lineNo++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	bad := 0
+	report := func(lineNo int, err error) {
+		bw.Flush() // so that the report follows the lines before it
+		fmt.Fprintf(errs, "line %d: %v\n", lineNo, err)
+		bad++
+	}
+	for lineNo := 1; ; lineNo++ {
+		raw, tooLong, err := readLine(br)
+		if tooLong {
+			report(lineNo, fmt.Errorf("longer than %d bytes", maxLineBytes))
 		}
-		code, lset, err := parseLine(line, codeLabel)
+		if line := strings.TrimSpace(raw); !tooLong && line != "" && !strings.HasPrefix(line, "#") {
+			code, lset, perr := parseLine(line, codeLabel)
+			if perr != nil {
+				report(lineNo, perr)
+			} else {
+				d := c.Classify(code, lset)
+				bw.WriteString(code)
+				bw.WriteByte('\t')
+				bw.WriteString(d.Class.String())
+				bw.WriteByte('\t')
+				bw.WriteString(d.Rule)
+				bw.WriteByte('\n')
+			}
+		}
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			bw.Flush()
-			return fmt.Errorf("line %d: %w", lineNo, err)
+			return fmt.Errorf("reading codes after line %d: %w", lineNo-1, err)
 		}
-		d := c.Classify(code, lset)
-		bw.WriteString(code)
-		bw.WriteByte('\t')
-		bw.WriteString(d.Class.String())
-		bw.WriteByte('\t')
-		bw.WriteString(d.Rule)
-		bw.WriteByte('\n')
 	}
-	if err := sc.Err(); err != nil {
-		bw.Flush()
-		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("line %d: longer than %d bytes", lineNo+1, maxLineBytes)
-		}
-		return fmt.Errorf("reading codes after line %d: %w", lineNo, err)
+	if err := bw.Flush(); err != nil {
+		return err
 	}
-	return bw.Flush()
+	if bad > 0 {
+		return fmt.Errorf("%d line(s) could not be read and were skipped", bad)
+	}
+	return nil
 }
 
-// parseLine reads one non-blank line: a bare code, or label pairs.
+// readLine reads one line without its line ending. A line longer than
+// maxLineBytes is read to its end and dropped, with tooLong set. err is
+// io.EOF after the last line.
+func readLine(br *bufio.Reader) (line string, tooLong bool, err error) {
+	var b []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(b)+len(chunk) > maxLineBytes+1 {
+			tooLong, b = true, nil
+		} else if !tooLong {
+			b = append(b, chunk...)
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == nil:
+			return strings.TrimRight(string(b), "\r\n"), tooLong, nil
+		case err == io.EOF && len(b) == 0 && !tooLong:
+			return "", false, io.EOF
+		default:
+			return strings.TrimRight(string(b), "\r\n"), tooLong, err
+		}
+	}
+}
+
+// parseLine reads one non-blank line: a bare code, label pairs, or a
+// series as /metrics prints it.
 func parseLine(line, codeLabel string) (string, labels.Labels, error) {
 	if !utf8.ValidString(line) {
 		return "", labels.EmptyLabels(), errors.New("not valid UTF-8")
+	}
+	if series, ok := metricSeries(line); ok {
+		lset, err := promql.ParseMetric(series)
+		if err != nil {
+			return "", labels.EmptyLabels(), fmt.Errorf("%q is not a series: %v", series, err)
+		}
+		return codeOf(lset, codeLabel)
 	}
 	if !strings.Contains(line, "=") {
 		if strings.ContainsAny(line, "\t{}\",") {
@@ -82,22 +132,53 @@ func parseLine(line, codeLabel string) (string, labels.Labels, error) {
 		return "", labels.EmptyLabels(), err
 	}
 	b := labels.NewScratchBuilder(len(pairs))
-	code, found := "", false
 	for _, p := range pairs {
-		if p.Name == codeLabel {
-			code, found = p.Value, true
-		}
 		b.Add(p.Name, p.Value)
 	}
-	if !found || code == "" {
+	b.Sort()
+	return codeOf(b.Labels(), codeLabel)
+}
+
+// codeOf returns the value of the code label and the labels.
+func codeOf(lset labels.Labels, codeLabel string) (string, labels.Labels, error) {
+	code := lset.Get(codeLabel)
+	if code == "" {
 		return "", labels.EmptyLabels(), fmt.Errorf("no %s=... pair: the code label must be given", codeLabel)
 	}
 	if strings.ContainsAny(code, "\t\n") {
 		return "", labels.EmptyLabels(), fmt.Errorf("code %q contains a tab or newline", code)
 	}
-	b.Sort()
-	return code, b.Labels(), nil
+	return code, lset, nil
 }
+
+// metricNameRE is a metric name as /metrics prints it.
+var metricNameRE = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*\{`)
+
+// metricSeries returns the series of a line /metrics prints,
+// metric{labels} with the sample value and timestamp, if any, cut off.
+func metricSeries(line string) (string, bool) {
+	if !metricNameRE.MatchString(line) {
+		return "", false
+	}
+	end := strings.LastIndexByte(line, '}')
+	if end < 0 {
+		return line, true // the parser says what is missing
+	}
+	fields := strings.Fields(line[end+1:])
+	if len(fields) > 2 {
+		return line, true
+	}
+	for i, f := range fields {
+		if _, err := strconv.ParseFloat(f, 64); err != nil || i == 1 && strings.ContainsAny(f, ".eEnN") {
+			return line, true // not a value and a timestamp: the parser says so
+		}
+	}
+	return line[:end+1], true
+}
+
+// promql parses series; from Prometheus v0.311.0 parsing is a method of a
+// parser value.
+var promql = parser.NewParser(parser.Options{})
 
 // parsePairs splits `a=1, b="x,y"` (optionally wrapped in braces) into pairs.
 func parsePairs(s string) ([]labels.Label, error) {

@@ -2,6 +2,8 @@ package classify
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -36,7 +38,7 @@ Vendor.Unknown.Failure
 			"Completed\tignore\tk8s:Completed\n" +
 			"Vendor.Unknown.Failure\tplatform\tdefault\n"
 		var out bytes.Buffer
-		if err := Lines(strings.NewReader(in), &out, c, ""); err != nil {
+		if err := Lines(strings.NewReader(in), &out, io.Discard, c, ""); err != nil {
 			t.Fatal(err)
 		}
 		if out.String() != want {
@@ -46,7 +48,7 @@ Vendor.Unknown.Failure
 
 	t.Run("another code label can be named", func(t *testing.T) {
 		var out bytes.Buffer
-		if err := Lines(strings.NewReader("grpc_code=Unavailable,grpc_method=Run\n"), &out, c, "grpc_code"); err != nil {
+		if err := Lines(strings.NewReader("grpc_code=Unavailable,grpc_method=Run\n"), &out, io.Discard, c, "grpc_code"); err != nil {
 			t.Fatal(err)
 		}
 		if want := "Unavailable\tplatform\tgrpc:Unavailable\n"; out.String() != want {
@@ -56,11 +58,11 @@ Vendor.Unknown.Failure
 
 	t.Run("a quoted value may hold a comma and escapes", func(t *testing.T) {
 		var out bytes.Buffer
-		if err := Lines(strings.NewReader(`code="a,b\tc"`+"\n"), &out, c, ""); err == nil {
+		if err := Lines(strings.NewReader(`code="a,b\tc"`+"\n"), &out, io.Discard, c, ""); err == nil {
 			t.Errorf("a code with a tab was accepted: %q", out.String())
 		}
 		out.Reset()
-		if err := Lines(strings.NewReader(`code="a,b", x="\"q\""`+"\n"), &out, c, ""); err != nil {
+		if err := Lines(strings.NewReader(`code="a,b", x="\"q\""`+"\n"), &out, io.Discard, c, ""); err != nil {
 			t.Fatal(err)
 		}
 		if want := "a,b\tplatform\tdefault\n"; out.String() != want {
@@ -72,34 +74,62 @@ Vendor.Unknown.Failure
 		name    string
 		in      string
 		wantErr string
-		wantOut string
 	}{
-		{"a pair without = is an error naming its line", "404\ncode=1,database\n", "line 2: \"database\" is not a label=value pair", "404\tuser\thttp:/4[0-9]{2}/\n"},
-		{"pairs without the code label are an error", "# c\n\ndatabase=db-1\n", "line 3: no code=... pair", ""},
-		{"an empty label name is an error", "=42001\n", "line 1: empty label name", ""},
-		{"a label given twice is an error", "code=1,code=2\n", `line 1: label "code" given twice`, ""},
-		{"an unclosed brace is an error", "{code=1\n", "line 1: unclosed {", ""},
-		{"an unterminated quote is an error", "code=\"1\n", "line 1: label \"code\": unterminated quoted value", ""},
-		{"a bare code with a comma is neither form", "a,b\n", `line 1: "a,b" is neither a bare code nor label=value pairs`, ""},
-		{"invalid UTF-8 is an error", "\xff\n", "line 1: not valid UTF-8", ""},
+		{"a pair without = is reported with its line", "code=1,database\n", "line 1: \"database\" is not a label=value pair"},
+		{"pairs without the code label are reported", "# c\n\ndatabase=db-1\n", "line 3: no code=... pair"},
+		{"an empty label name is reported", "=42001\n", "line 1: empty label name"},
+		{"a label given twice is reported", "code=1,code=2\n", `line 1: label "code" given twice`},
+		{"an unclosed brace is reported", "{code=1\n", "line 1: unclosed {"},
+		{"an unterminated quote is reported", "code=\"1\n", "line 1: label \"code\": unterminated quoted value"},
+		{"a bare code with a comma is neither form", "a,b\n", `line 1: "a,b" is neither a bare code nor label=value pairs`},
+		{"invalid UTF-8 is reported", "\xff\n", "line 1: not valid UTF-8"},
+		{"a series with a bad label is reported", "neo4j_query_errors_total{code=\"x\",}=1\n", `line 1: "neo4j_query_errors_total{code=\"x\",}=1" is not a series`},
+		{"a series without the code label is reported", "neo4j_query_errors_total{database=\"db-1\"} 3\n", "line 1: no code=... pair"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var out bytes.Buffer
-			err := Lines(strings.NewReader(tc.in), &out, c, "")
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+		t.Run(tc.name+", and the lines after it are still classified", func(t *testing.T) {
+			var out, errs bytes.Buffer
+			err := Lines(strings.NewReader("404\n"+tc.in+"503\n"), &out, &errs, c, "")
+			if err == nil || err.Error() != "1 line(s) could not be read and were skipped" {
+				t.Errorf("err = %v, want one line skipped", err)
 			}
-			if out.String() != tc.wantOut {
-				t.Errorf("output before the error = %q, want %q", out.String(), tc.wantOut)
+			// The input starts with a good line, so the bad one is a line later.
+			var no int
+			fmt.Sscanf(tc.wantErr, "line %d:", &no)
+			want := fmt.Sprintf("line %d:%s", no+1, tc.wantErr[strings.Index(tc.wantErr, ":")+1:])
+			if !strings.HasPrefix(errs.String(), want) {
+				t.Errorf("reported %q, want %q", errs.String(), want)
+			}
+			if wantOut := "404\tuser\thttp:/4[0-9]{2}/\n503\tplatform\thttp:/5[0-9]{2}/\n"; out.String() != wantOut {
+				t.Errorf("output %q, want %q", out.String(), wantOut)
 			}
 		})
 	}
 
-	t.Run("a line longer than the limit is an error, not a silent split", func(t *testing.T) {
-		in := "404\n" + strings.Repeat("x", maxLineBytes+1) + "\n"
-		err := Lines(strings.NewReader(in), &bytes.Buffer{}, c, "")
-		if err == nil || !strings.Contains(err.Error(), "line 2: longer than") {
-			t.Errorf("err = %v", err)
+	t.Run("a line longer than the limit is reported, not split, and reading goes on", func(t *testing.T) {
+		in := "404\n" + strings.Repeat("x", maxLineBytes+1) + "\n503\n"
+		var out, errs bytes.Buffer
+		err := Lines(strings.NewReader(in), &out, &errs, c, "")
+		if err == nil || !strings.HasPrefix(errs.String(), "line 2: longer than") || strings.Count(out.String(), "\n") != 2 {
+			t.Errorf("err = %v, reported %q, output %q", err, errs.String(), out.String())
+		}
+	})
+
+	t.Run("series as /metrics prints them", func(t *testing.T) {
+		in := `neo4j_query_errors_total{code="Neo.ClientError.Statement.SyntaxError",database="db-1"} 42
+neo4j_query_errors_total{code="40P01",database="db-1"} 7 1700000000000
+grpc_server_handled_total{rpc_system="grpc",code="14",grpc_method="Run"}
+http_requests_total{code="5xx"}
+`
+		want := "Neo.ClientError.Statement.SyntaxError\tuser\tneo4j:Neo.ClientError.Statement.SyntaxError\n" +
+			"40P01\tuser\tsqlstate:40P01\n" +
+			"14\tplatform\tgrpc:14{rpc_system=\"grpc\"}\n" +
+			"5xx\tplatform\thttp:5xx\n"
+		var out bytes.Buffer
+		if err := Lines(strings.NewReader(in), &out, io.Discard, c, ""); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != want {
+			t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"regexp/syntax"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -105,13 +106,14 @@ func TestPackRulesClassifyTheirOwnCodes(t *testing.T) {
 			alone := mustNew(t, nil, []string{name})
 			for i, r := range p.rules {
 				ruleName := name + ":" + r.Match.name()
+				lset := labels.FromMap(r.Match.Labels) // a series the rule's labels match
 				re := regexp.MustCompile(`^(?:` + r.Match.Regex + `)$`)
 				var sample string
 				for _, s := range samplesFor(r.Match) {
 					if r.Match.Regex != "" && !re.MatchString(s) {
 						continue
 					}
-					if d := alone.Classify(s, labels.EmptyLabels()); d.Rule == ruleName {
+					if d := alone.Classify(s, lset); d.Rule == ruleName {
 						sample = s
 						break
 					}
@@ -120,13 +122,13 @@ func TestPackRulesClassifyTheirOwnCodes(t *testing.T) {
 					t.Errorf("rules[%d] %s: no code it matches is decided by it (shadowed by an earlier rule?)", i, ruleName)
 					continue
 				}
-				d := alone.Classify(sample, labels.EmptyLabels())
+				d := alone.Classify(sample, lset)
 				if d.Class != r.Class || d.Reason != r.Reason {
 					t.Errorf("rules[%d] %s: %q is %v (%q), the file says %v", i, ruleName, sample, d.Class, d.Reason, r.Class)
 				}
 				// With every pack on, an earlier pack may decide a shared code,
 				// but it must not give it another class.
-				if got := all.Classify(sample, labels.EmptyLabels()); got.Class != r.Class {
+				if got := all.Classify(sample, lset); got.Class != r.Class {
 					t.Errorf("rules[%d] %s: %q is %v with every pack on (rule %s), %v in its own pack", i, ruleName, sample, got.Class, got.Rule, r.Class)
 				}
 			}
@@ -349,4 +351,45 @@ func allSampleCodes(t testing.TB) []string {
 		add(s)
 	}
 	return out
+}
+
+// TestStatusClassesAndNumericGRPCCodes: an exporter that counts HTTP
+// responses by class (4xx, 5xx) and one that labels gRPC codes by number,
+// as OpenTelemetry does (rpc_system="grpc"), are classified as the codes
+// they stand for; a bare number without that label is left to the rules
+// that know it.
+func TestStatusClassesAndNumericGRPCCodes(t *testing.T) {
+	c := mustNew(t, nil, nil)
+	grpc := labels.FromStrings("rpc_system", "grpc")
+	for _, tc := range []struct {
+		name string
+		code string
+		lset labels.Labels
+		want Class
+	}{
+		{"5xx is the platform's", "5xx", labels.EmptyLabels(), Platform},
+		{"4xx is the user's", "4xx", labels.EmptyLabels(), User},
+		{"2xx is not a failure", "2xx", labels.EmptyLabels(), Ignore},
+		{"gRPC 14 on a gRPC series is UNAVAILABLE, the platform's", "14", grpc, Platform},
+		{"gRPC 3 on a gRPC series is INVALID_ARGUMENT, the user's", "3", grpc, User},
+		{"gRPC 0 on a gRPC series is OK", "0", grpc, Ignore},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if d := c.Classify(tc.code, tc.lset); d.Class != tc.want || d.Rule == DefaultRule {
+				t.Errorf("Classify(%q) = %+v, want %v by a pack rule", tc.code, d, tc.want)
+			}
+		})
+	}
+	names := []string{"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+		"PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+		"INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"}
+	for n, name := range names {
+		byNumber := c.Classify(strconv.Itoa(n), grpc)
+		if byName := c.Classify(name, labels.EmptyLabels()); byNumber.Class != byName.Class {
+			t.Errorf("gRPC %d is %v, its name %s %v", n, byNumber.Class, name, byName.Class)
+		}
+	}
+	if d := c.Classify("14", labels.EmptyLabels()); d.Rule != DefaultRule {
+		t.Errorf("a bare 14 on a series that says nothing of gRPC is decided by %s", d.Rule)
+	}
 }

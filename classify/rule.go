@@ -35,6 +35,11 @@ type Rule struct {
 	// the zero Class is Platform, and a forgotten class must not silently
 	// become one. Validate reports it.
 	missingClass bool
+	// decodeErrs are the problems UnmarshalYAML found, which Validate
+	// reports with the others. UnmarshalYAML keeps them rather than
+	// returning them: yaml.v3 drops a list item whose decoding fails, and
+	// the rules after it would be reported under the wrong index.
+	decodeErrs []FieldError
 }
 
 // FieldError is one problem in a rule. Field is relative to the rule
@@ -47,7 +52,8 @@ func (e FieldError) Error() string { return e.Field + ": " + e.Msg }
 // Validate returns every problem in the rule, not just the first; none means
 // the rule is valid. It never panics, whatever the regular expression.
 func (r Rule) Validate() []FieldError {
-	var errs []FieldError
+	errs := slices.Clone(r.decodeErrs)
+	badMatch := slices.ContainsFunc(errs, func(fe FieldError) bool { return strings.HasPrefix(fe.Field, "match") })
 	m := r.Match
 	var set []string
 	for _, f := range []struct{ name, val string }{{"code", m.Code}, {"prefix", m.Prefix}, {"regex", m.Regex}} {
@@ -55,11 +61,10 @@ func (r Rule) Validate() []FieldError {
 			set = append(set, f.name)
 		}
 	}
-	switch len(set) {
-	case 0:
+	switch {
+	case len(set) == 0 && !badMatch: // a match that failed to decode is reported once
 		errs = append(errs, FieldError{"match", "needs one of code, prefix or regex"})
-	case 1:
-	default:
+	case len(set) > 1:
 		errs = append(errs, FieldError{"match", fmt.Sprintf("has %s: give exactly one of code, prefix or regex", strings.Join(set, " and "))})
 	}
 	if m.Regex != "" {
@@ -167,80 +172,113 @@ func (m Match) name() string {
 	return b.String()
 }
 
-// UnmarshalYAML decodes a rule strictly: an unknown key is an error that
+// UnmarshalYAML decodes a rule strictly: an unknown key is a problem that
 // names the valid ones (a decoder's KnownFields does not reach into custom
-// unmarshalers), and a missing class is remembered for Validate.
+// unmarshalers), and a missing class is remembered. Every problem is kept
+// for Validate, each with its field, and none is returned: a rule with a
+// bad class and a bad match reports both, and keeps its place in its list.
 func (r *Rule) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.MappingNode {
-		return typeErrorf(n, "rule must be a map with match, class and reason, not a %s", kindName(n.Kind))
-	}
 	var out Rule
-	var errs []string
+	if n.Kind != yaml.MappingNode {
+		out.decodeErrs = []FieldError{{"", fmt.Sprintf("a rule is a map with match, class and reason, not a %s", kindName(n.Kind))}}
+		*r = out
+		return nil
+	}
 	classSeen := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		var err error
 		switch k.Value {
 		case "match":
-			err = v.Decode(&out.Match)
+			var errs []FieldError
+			out.Match, errs = decodeMatch(v)
+			out.decodeErrs = append(out.decodeErrs, errs...)
 		case "class":
 			classSeen = true
-			err = v.Decode(&out.Class)
+			if err := decodeClass(v, &out.Class); err != nil {
+				out.decodeErrs = append(out.decodeErrs, FieldError{"class", err.Error()})
+			}
 		case "reason":
-			err = decodeString(v, "reason", &out.Reason)
+			if err := decodeString(v, "reason", &out.Reason); err != nil {
+				out.decodeErrs = append(out.decodeErrs, FieldError{"reason", err.Error()})
+			}
 		default:
-			err = typeErrorf(k, "unknown rule field %q (valid: match, class, reason)", k.Value)
+			out.decodeErrs = append(out.decodeErrs, FieldError{k.Value, "unknown field; valid fields here: match, class, reason"})
 		}
-		errs = appendTypeErrors(errs, err)
 	}
 	out.missingClass = !classSeen
 	*r = out
-	if len(errs) > 0 {
-		return &yaml.TypeError{Errors: errs}
-	}
 	return nil
 }
 
-// UnmarshalYAML decodes a match strictly; see Rule.UnmarshalYAML.
+// UnmarshalYAML decodes a match strictly; see Rule.UnmarshalYAML. Decoded
+// alone, a match returns its problems as a *yaml.TypeError.
 func (m *Match) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.MappingNode {
-		return typeErrorf(n, "match must be a map with one of code, prefix or regex, not a %s", kindName(n.Kind))
+	out, errs := decodeMatch(n)
+	*m = out
+	if len(errs) == 0 {
+		return nil
 	}
+	te := &yaml.TypeError{}
+	for _, fe := range errs {
+		te.Errors = append(te.Errors, fmt.Sprintf("line %d: %s", n.Line, fe.Error()))
+	}
+	return te
+}
+
+// decodeMatch decodes a match, returning every problem with its field
+// relative to the rule (match.code, match.labels.tenant).
+func decodeMatch(n *yaml.Node) (Match, []FieldError) {
 	var out Match
-	var errs []string
+	if n.Kind != yaml.MappingNode {
+		return out, []FieldError{{"match", fmt.Sprintf("must be a map with one of code, prefix or regex, not a %s", kindName(n.Kind))}}
+	}
+	var errs []FieldError
+	add := func(field string, err error) {
+		if err != nil {
+			errs = append(errs, FieldError{"match." + field, err.Error()})
+		}
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		var err error
 		switch k.Value {
 		case "code":
-			err = decodeString(v, "code", &out.Code)
+			add("code", decodeString(v, "code", &out.Code))
 		case "prefix":
-			err = decodeString(v, "prefix", &out.Prefix)
+			add("prefix", decodeString(v, "prefix", &out.Prefix))
 		case "regex":
-			err = decodeString(v, "regex", &out.Regex)
+			add("regex", decodeString(v, "regex", &out.Regex))
 		case "labels":
 			if v.Kind != yaml.MappingNode {
-				err = typeErrorf(v, "labels must be a map of label name to value, not a %s", kindName(v.Kind))
+				add("labels", fmt.Errorf("labels must be a map of label name to value, not a %s", kindName(v.Kind)))
 				break
 			}
 			out.Labels = make(map[string]string, len(v.Content)/2)
 			for j := 0; j+1 < len(v.Content); j += 2 {
+				name := v.Content[j].Value
 				var val string
-				if e := decodeString(v.Content[j+1], "label "+v.Content[j].Value, &val); e != nil {
-					errs = appendTypeErrors(errs, e)
+				if err := decodeString(v.Content[j+1], "label "+name, &val); err != nil {
+					add("labels."+name, err)
 					continue
 				}
-				out.Labels[v.Content[j].Value] = val
+				out.Labels[name] = val
 			}
 		default:
-			err = typeErrorf(k, "unknown match field %q (valid: code, prefix, regex, labels)", k.Value)
+			errs = append(errs, FieldError{"match." + k.Value, "unknown field; valid fields here: code, prefix, regex, labels"})
 		}
-		errs = appendTypeErrors(errs, err)
 	}
-	*m = out
-	if len(errs) > 0 {
-		return &yaml.TypeError{Errors: errs}
+	return out, errs
+}
+
+// decodeClass reads a class from a scalar.
+func decodeClass(n *yaml.Node, c *Class) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("must be one of %s, not a %s", validClasses, kindName(n.Kind))
 	}
+	v, err := ParseClass(n.Value)
+	if err != nil {
+		return err
+	}
+	*c = v
 	return nil
 }
 
@@ -248,18 +286,8 @@ func (m *Match) UnmarshalYAML(n *yaml.Node) error {
 // written unquoted in YAML and must stay the text they are.
 func decodeString(n *yaml.Node, field string, dst *string) error {
 	if n.Kind != yaml.ScalarNode {
-		return typeErrorf(n, "%s must be a string, not a %s", field, kindName(n.Kind))
+		return fmt.Errorf("%s must be a string, not a %s", field, kindName(n.Kind))
 	}
 	*dst = n.Value
 	return nil
-}
-
-func appendTypeErrors(errs []string, err error) []string {
-	if err == nil {
-		return errs
-	}
-	if te, ok := err.(*yaml.TypeError); ok {
-		return append(errs, te.Errors...)
-	}
-	return append(errs, err.Error())
 }

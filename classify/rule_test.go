@@ -86,19 +86,30 @@ func TestRuleFromYAML(t *testing.T) {
 			wantField: []FieldError{{"class", "missing: give one of platform, user, ignore"}},
 		},
 		{
-			name:    "an unknown rule field names the valid ones and its line",
-			doc:     "match: {code: x}\nclass: user\nclas: user\n",
-			wantErr: `line 3: unknown rule field "clas" (valid: match, class, reason)`,
+			name:      "an unknown rule field names the valid ones",
+			doc:       "match: {code: x}\nclass: user\nclas: user\n",
+			wantField: []FieldError{{"clas", "unknown field; valid fields here: match, class, reason"}},
 		},
 		{
-			name:    "an unknown match field names the valid ones",
-			doc:     "match: {cod: x}\nclass: user\n",
-			wantErr: `unknown match field "cod" (valid: code, prefix, regex, labels)`,
+			name:      "an unknown match field names the valid ones",
+			doc:       "match: {cod: x}\nclass: user\n",
+			wantField: []FieldError{{"match.cod", "unknown field; valid fields here: code, prefix, regex, labels"}},
 		},
 		{
-			name:    "every bad field of a rule is reported in one decode",
-			doc:     "match: {code: [x]}\nclass: usr\n",
-			wantErr: "line 1: code must be a string, not a list\n  line 2: unknown class \"usr\"",
+			name: "every bad field of a rule is reported",
+			doc:  "match: {code: [x]}\nclass: usr\n",
+			wantField: []FieldError{
+				{"match.code", "code must be a string, not a list"},
+				{"class", `unknown class "usr" (valid: platform, user, ignore)`},
+			},
+		},
+		{
+			name: "a bad class does not hide a bad match",
+			doc:  "match: {code: X, prefix: Y}\nclass: fatal\n",
+			wantField: []FieldError{
+				{"class", `unknown class "fatal" (valid: platform, user, ignore)`},
+				{"match", "has code and prefix: give exactly one of code, prefix or regex"},
+			},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,5 +169,29 @@ func TestLiteralPrefix(t *testing.T) {
 				t.Errorf("literalPrefix(%q) = %q, want %q", tc.re, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestABadRuleKeepsItsPlaceInItsList: yaml.v3 drops a list item whose
+// decoding fails, which reported the problems of rules[1] as rules[0]'s
+// and the bad rule's not at all. Each rule keeps its index and reports
+// every problem.
+func TestABadRuleKeepsItsPlaceInItsList(t *testing.T) {
+	var v struct{ Rules []Rule }
+	doc := "rules:\n  - match: {code: X, prefix: Y}\n    class: fatal\n  - match: {}\n"
+	if err := yaml.Unmarshal([]byte(doc), &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Rules) != 2 {
+		t.Fatalf("decoded %d rules, want 2", len(v.Rules))
+	}
+	want := [][]FieldError{
+		{{"class", `unknown class "fatal" (valid: platform, user, ignore)`}, {"match", "has code and prefix: give exactly one of code, prefix or regex"}},
+		{{"match", "needs one of code, prefix or regex"}, {"class", "missing: give one of platform, user, ignore"}},
+	}
+	for i, r := range v.Rules {
+		if got := r.Validate(); !slices.Equal(got, want[i]) {
+			t.Errorf("rules[%d].Validate() = %v, want %v", i, got, want[i])
+		}
 	}
 }

@@ -143,7 +143,7 @@ func slicesSorted(m map[string]burnrate.Events) []string {
 	return keys
 }
 
-func newTestEngine(t *testing.T, clock *int64) *Engine {
+func newTestEngine(t testing.TB, clock *int64) *Engine {
 	t.Helper()
 	cfg, err := slo.Parse("test.yaml", []byte(`version: 1
 sources:

@@ -163,6 +163,7 @@ type OpenBatch struct {
 	batch *ingest.Batch
 	added bool
 	done  bool
+	pos   int // the place of the next run in the source's order
 }
 
 // Open starts a batch whose runs come with Add; b's own Runs and Pushed
@@ -202,12 +203,26 @@ func (o *OpenBatch) Add(runs []Run) error {
 	if o.e.broken != nil {
 		return o.e.broken
 	}
+	f := o.f
 	for _, r := range runs {
 		o.added = true
-		if err := o.batch.Run(r.Labels, r.T, r.V); err != nil {
+		// A source reads its series in the same order each time: the one
+		// read at this place the last time is likely this one.
+		var guess *ingest.Series
+		if o.pos < len(f.order) {
+			guess = f.order[o.pos]
+		}
+		s, err := o.batch.RunLike(guess, r.Labels, r.T, r.V)
+		if err != nil {
 			o.abort(err)
 			return o.e.broken
 		}
+		if o.pos < len(f.order) {
+			f.order[o.pos] = s
+		} else {
+			f.order = append(f.order, s)
+		}
+		o.pos++
 	}
 	return nil
 }
@@ -245,6 +260,9 @@ func (o *OpenBatch) Close() (Result, error) {
 	}
 	o.done = true
 	defer o.batch.Close()
+	if o.pos < len(f.order) {
+		f.order = f.order[:o.pos]
+	}
 	if b.Mode == Backfill {
 		f.Backfilling = !b.Done
 	}

@@ -24,13 +24,64 @@ type pending struct {
 	evaluated      map[string]int64
 	consumed       []int64
 	// Since the last checkpoint committed:
-	journal map[journalKey]burnrate.Events
+	journal journal
 }
 
-type journalKey struct {
+// journal gathers the increases counted since the last checkpoint: per
+// instance (by its ordinal) the minute being counted, and the minutes done.
+type journal struct {
+	open []journalMinute
+	done []journalEntry
+}
+
+type journalMinute struct {
+	minute int64 // 0: none
+	ev     burnrate.Events
+}
+
+type journalEntry struct {
 	in     *burnrate.Instance
 	minute int64
+	ev     burnrate.Events
 }
+
+// add counts an increase of an instance in minute k. Minutes of an
+// instance come mostly in order; one that comes back later is another
+// entry for the same minute, which the store adds up.
+func (j *journal) add(in *burnrate.Instance, k int64, ev burnrate.Events) {
+	if in.Ordinal >= len(j.open) {
+		j.open = append(j.open, make([]journalMinute, in.Ordinal+1-len(j.open))...)
+	}
+	m := &j.open[in.Ordinal]
+	if m.minute == k {
+		m.ev = m.ev.Add(ev)
+		return
+	}
+	if m.minute != 0 {
+		j.done = append(j.done, journalEntry{in, m.minute, m.ev})
+	}
+	*m = journalMinute{k, ev}
+}
+
+// entries are everything gathered, the open minutes too.
+func (j *journal) entries(all []*burnrate.Instance) []journalEntry {
+	out := j.done
+	for i, m := range j.open {
+		if m.minute != 0 && i < len(all) {
+			out = append(out, journalEntry{all[i], m.minute, m.ev})
+		}
+	}
+	return out
+}
+
+// clear empties the journal, keeping its memory.
+func (j *journal) clear() {
+	clear(j.open)
+	j.done = j.done[:0]
+}
+
+// size is how many entries the journal holds, about.
+func (j *journal) size() int { return len(j.done) + len(j.open) }
 
 func (p *pending) reset() {
 	journal := p.journal
@@ -40,15 +91,11 @@ func (p *pending) reset() {
 		evaluated:      map[string]int64{},
 		journal:        journal,
 	}
-	if p.journal == nil {
-		p.journal = map[journalKey]burnrate.Events{}
-	}
 }
 
 // addJournal notes an increase counted, for the next checkpoint.
 func (e *Engine) addJournal(in *burnrate.Instance, ts int64, ev burnrate.Events) {
-	k := journalKey{in, burnrate.MinuteOf(ts)}
-	e.pending.journal[k] = e.pending.journal[k].Add(ev)
+	e.pending.journal.add(in, burnrate.MinuteOf(ts), ev)
 }
 
 // AddOutbox adds notifications to the pending cycle, to be committed with
@@ -155,11 +202,12 @@ func (e *Engine) cursorSets() map[string][]store.SeriesCursor {
 // journalEntries are the increases counted since the last checkpoint, in
 // instance and minute order.
 func (e *Engine) journalEntries() []store.JournalEntry {
-	out := make([]store.JournalEntry, 0, len(e.pending.journal))
-	for k, ev := range e.pending.journal {
+	entries := e.pending.journal.entries(e.router.Instances())
+	out := make([]store.JournalEntry, 0, len(entries))
+	for _, j := range entries {
 		out = append(out, store.JournalEntry{
-			Instance: e.keyOf(k.in), Minute: k.minute,
-			Total: ev.Total, User: ev.User, Ignore: ev.Ignore, Platform: ev.Platform,
+			Instance: e.keyOf(j.in), Minute: j.minute,
+			Total: j.ev.Total, User: j.ev.User, Ignore: j.ev.Ignore, Platform: j.ev.Platform,
 		})
 	}
 	slices.SortFunc(out, func(a, b store.JournalEntry) int {
@@ -208,7 +256,7 @@ func (e *Engine) Committed(c store.Cycle) {
 	p := &e.pending
 	if c.SourceCursors != nil {
 		// A checkpoint: the journal is in.
-		p.journal = map[journalKey]burnrate.Events{}
+		p.journal.clear()
 	}
 	// The pushed batches counted are marked so in the store.
 	for _, f := range e.order {

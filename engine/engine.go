@@ -112,6 +112,8 @@ type Feed struct {
 	// counted are the pushed batches counted and not yet marked so in the
 	// store: a failed commit leaves them pending there.
 	counted map[int64]bool
+	// order are the series of the source's last read, in the order read.
+	order []*ingest.Series
 }
 
 // New compiles cfg for evaluation, with an empty history.
@@ -269,7 +271,7 @@ func (e *Engine) Restore(st store.State) error {
 	}
 	// What the journal held is counted again at the next checkpoint, with
 	// the rest: a snapshot of every instance replaces it.
-	e.pending.journal = map[journalKey]burnrate.Events{}
+	e.pending.journal.clear()
 	if restored > 0 || len(st.Journal) > 0 {
 		e.log.Info("state restored", "instances", len(e.router.Instances()), "snapshot_instances", restored, "journal_entries", len(st.Journal), "alerts", len(st.Alerts))
 	}

@@ -127,9 +127,7 @@ func (e *Engine) sloView(sp *burnrate.Spec) *SLOView {
 		iv.Labels, iv.Totals, iv.LastData = in.Labels, in.Totals, in.LastData()
 		iv.BudgetRemaining = in.BudgetRemaining(at)
 		start := len(rates)
-		for _, r := range in.BurnRates(at) {
-			rates = append(rates, r.Rate)
-		}
+		rates = in.AppendBurnRates(at, rates)
 		iv.Rates = rates[start:len(rates):len(rates)]
 		for j, sev := range sp.Severities {
 			iv.Alerts[j] = in.Alert(sev)

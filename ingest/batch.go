@@ -27,7 +27,6 @@ type Batch struct {
 	step   int64 // ms per bin
 	sp     *spool
 	series []*Series
-	index  map[*Series]uint32
 	// Samples and SLOSeries count what was added.
 	Samples, SLOSeries int
 	// Min and Max are the times of the earliest and latest sample added
@@ -49,11 +48,37 @@ const (
 // NewBatch returns an empty batch whose increases are counted in bins of
 // step milliseconds (MinuteBins or HourBins).
 func (r *Router) NewBatch(step int64) *Batch {
-	return &Batch{r: r, step: step, sp: newSpool(), index: map[*Series]uint32{}, Min: math.MaxInt64, Max: math.MinInt64}
+	sp := r.spare
+	r.spare = nil
+	if sp == nil {
+		sp = newSpool()
+	}
+	series := r.spareSeries
+	r.spareSeries = nil
+	return &Batch{r: r, step: step, sp: sp, series: series[:0], Min: math.MaxInt64, Max: math.MinInt64}
 }
 
 // Close frees what the batch holds (a spool on disk for a large one).
-func (b *Batch) Close() error { return b.sp.close() }
+func (b *Batch) Close() error {
+	for _, s := range b.series {
+		s.batch = nil
+	}
+	clear(b.series)
+	b.r.spareSeries, b.series = b.series, nil
+	sp := b.sp
+	b.sp = nil
+	if sp == nil {
+		return nil
+	}
+	if sp.f == nil {
+		// Its memory serves the next batch: a live cycle's is the same
+		// size each time.
+		sp.reset()
+		b.r.spare = sp
+		return nil
+	}
+	return sp.close()
+}
 
 // binEnd is the end of the bin that holds ts: every increase in it is
 // counted at that time, which falls in the same minute bucket (or hour) as
@@ -67,14 +92,12 @@ func (b *Batch) binEnd(ts int64) int64 {
 }
 
 func (b *Batch) ref(s *Series) uint32 {
-	i, ok := b.index[s]
-	if !ok {
-		i = uint32(len(b.series))
-		b.index[s] = i
+	if s.batch != b {
+		s.batch, s.ref = b, uint32(len(b.series))
 		b.series = append(b.series, s)
 		b.SLOSeries++
 	}
-	return i
+	return s.ref
 }
 
 // firstSample flags the record of a series' first sample ever: whether it
@@ -85,12 +108,28 @@ const firstSample = uint32(1) << 31
 // Run adds a run of one series' samples, in time order. A series no SLO
 // reads is skipped.
 func (b *Batch) Run(lset labels.Labels, ts []int64, vs []float64) error {
+	_, err := b.RunLike(nil, lset, ts, vs)
+	return err
+}
+
+// RunLike is Run with a guess at the series: a source that reads the same
+// series in the same order each time saves a lookup per series when the
+// guess, the series read at this place the time before, is right. It
+// returns the series, nil for one no SLO reads.
+func (b *Batch) RunLike(guess *Series, lset labels.Labels, ts []int64, vs []float64) (*Series, error) {
+	s := guess
+	if s == nil || !labels.Equal(s.Labels, lset) {
+		s = b.r.Resolve(lset)
+	}
+	return s, b.run(s, lset, ts, vs)
+}
+
+func (b *Batch) run(s *Series, lset labels.Labels, ts []int64, vs []float64) error {
 	if len(ts) == 0 {
 		return nil
 	}
 	b.Samples += len(ts)
 	b.Min, b.Max = min(b.Min, ts[0]), max(b.Max, ts[len(ts)-1])
-	s := b.r.Resolve(lset)
 	if s == nil {
 		return nil
 	}

@@ -152,9 +152,9 @@ type Unclassified struct {
 func (r *Router) Unclassified() []Unclassified {
 	var out []Unclassified
 	index := map[string]int{}
-	for _, s := range r.series {
+	r.EachSeries(func(s *Series) {
 		if !s.errors || s.Decision.Rule != classify.DefaultRule {
-			continue
+			return
 		}
 		i, ok := index[s.Code]
 		if !ok {
@@ -164,7 +164,7 @@ func (r *Router) Unclassified() []Unclassified {
 		}
 		out[i].Count += s.Increase
 		out[i].Series++
-	}
+	})
 	slices.SortFunc(out, func(a, b Unclassified) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
 			return c

@@ -20,6 +20,9 @@ import (
 // one. It is asked once per series, never per sample.
 type Classifier interface {
 	Classify(code string, lset labels.Labels) classify.Decision
+	// Canonical is the code as its vendor spells it: Datadog lowercases
+	// tag values.
+	Canonical(code string, lset labels.Labels) string
 }
 
 // Router knows every SLO instance and which series count for which.
@@ -28,7 +31,10 @@ type Router struct {
 	classifier Classifier
 	instances  []map[string]*burnrate.Instance // per spec, by instance key
 	all        []*burnrate.Instance
-	series     map[string]*Series
+	// series are every series seen, by their labels' hash, those of one
+	// hash chained through next; a series no SLO reads is kept too, as
+	// one without targets, so that it is matched once.
+	series map[uint64]*Series
 	// errors lists each instance's error series, to tell which codes
 	// burn its budget.
 	errors map[*burnrate.Instance][]*Series
@@ -36,6 +42,10 @@ type Router struct {
 	// excluded from its budget (a maintenance window): they then count as
 	// noise, neither valid nor bad.
 	Excluded func(in *burnrate.Instance, ts int64) bool
+	// spare and spareSeries are the spool and series list of the last
+	// batch, kept for the next.
+	spare       *spool
+	spareSeries []*Series
 	// dirty lists the series observed since TakeDirty last ran.
 	dirty []*Series
 	// inherited are the recent and hourly error counts of the series of
@@ -49,11 +59,11 @@ type Router struct {
 // series gets them when it is first seen here.
 func (r *Router) Inherit(old *Router) {
 	r.inherited = map[string]*Series{}
-	for key, s := range old.series {
+	old.EachSeries(func(s *Series) {
 		if s.errors {
-			r.inherited[key] = s
+			r.inherited[s.key] = s
 		}
-	}
+	})
 }
 
 // newSeries makes the series of lset, known by key, with what the router
@@ -71,7 +81,7 @@ func (r *Router) newSeries(lset labels.Labels, key string) *Series {
 func NewRouter(cfg *slo.Config, c Classifier) *Router {
 	r := &Router{
 		classifier: c,
-		series:     map[string]*Series{},
+		series:     map[uint64]*Series{},
 		errors:     map[*burnrate.Instance][]*Series{},
 	}
 	for _, s := range cfg.SLOs {
@@ -95,6 +105,11 @@ type Series struct {
 	// Increase is the sum of the series' increases so far.
 	Increase float64
 	targets  []target
+	next     *Series // the next of the same hash
+	none     bool    // no SLO reads it
+	// batch and ref are the series' index in the batch being gathered.
+	batch *Batch
+	ref   uint32
 	recent   recent // increases of an error series over the last hour
 	hourly   hourly // and per hour over the last few
 	errors   bool
@@ -121,11 +136,32 @@ func (s *Series) Source() string {
 	return s.targets[0].inst.Spec.SLO.Source
 }
 
-// EachSeries calls fn with every series the router knows.
+// EachSeries calls fn with every series some SLO reads.
 func (r *Router) EachSeries(fn func(*Series)) {
-	for _, s := range r.series {
-		fn(s)
+	for _, head := range r.series {
+		for s := head; s != nil; s = s.next {
+			if !s.none {
+				fn(s)
+			}
+		}
 	}
+}
+
+// lookup returns the series with these labels and hash, nil if it is not
+// known.
+func (r *Router) lookup(lset labels.Labels, h uint64) *Series {
+	for s := r.series[h]; s != nil; s = s.next {
+		if labels.Equal(s.Labels, lset) {
+			return s
+		}
+	}
+	return nil
+}
+
+// keep adds a series under its hash.
+func (r *Router) keep(s *Series, h uint64) {
+	s.next = r.series[h]
+	r.series[h] = s
 }
 
 // Restore sets the series' last sample, as a restarted service knew it.
@@ -152,10 +188,14 @@ type target struct {
 // which instances it counts for and, for error series, its class. It
 // returns nil for a series that no SLO reads.
 func (r *Router) Resolve(lset labels.Labels) *Series {
-	key := lset.String()
-	if s, ok := r.series[key]; ok {
+	h := lset.Hash()
+	if s := r.lookup(lset, h); s != nil {
+		if s.none {
+			return nil
+		}
 		return s
 	}
+	key := lset.String()
 	var s *Series
 	for i, sp := range r.Specs {
 		role := sp.SLO.Role(lset)
@@ -182,9 +222,11 @@ func (r *Router) Resolve(lset labels.Labels) *Series {
 		}
 		s.targets = append(s.targets, target{inst: in, unit: unit})
 	}
-	if s != nil {
-		r.series[key] = s
+	if s == nil {
+		r.keep(&Series{Labels: lset.Copy(), key: key, none: true}, h)
+		return nil
 	}
+	r.keep(s, h)
 	return s
 }
 
@@ -194,6 +236,7 @@ func (r *Router) instance(i int, lset labels.Labels) *burnrate.Instance {
 	in, ok := r.instances[i][key]
 	if !ok {
 		in = burnrate.NewInstance(sp, sp.SLO.Instance(lset))
+		in.Ordinal = len(r.all)
 		r.instances[i][key] = in
 		r.all = append(r.all, in)
 	}
@@ -251,18 +294,18 @@ func (r *Router) Pushed(sloName string, lset labels.Labels, code string) *Series
 		b.Set(sp.SLO.SLI.CodeLabel, code)
 	}
 	id := b.Labels()
-	key := id.String()
-	if s, ok := r.series[key]; ok {
+	h := id.Hash()
+	if s := r.lookup(id, h); s != nil {
 		return s
 	}
-	s := r.newSeries(id, key)
+	s := r.newSeries(id, id.String())
 	in := r.instance(i, id)
 	unit := burnrate.Events{Total: 1}
 	if code != "" {
 		unit = r.classifyErrors(s, in, code, lset)
 	}
 	s.targets = []target{{inst: in, unit: unit}}
-	r.series[key] = s
+	r.keep(s, h)
 	return s
 }
 
@@ -270,7 +313,7 @@ func (r *Router) Pushed(sloName string, lset labels.Labels, code string) *Series
 // classified once, and returns what one of its errors counts as.
 func (r *Router) classifyErrors(s *Series, in *burnrate.Instance, code string, lset labels.Labels) burnrate.Events {
 	s.errors = true
-	s.Code = code
+	s.Code = r.classifier.Canonical(code, lset)
 	s.Decision = r.classifier.Classify(code, lset)
 	r.errors[in] = append(r.errors[in], s)
 	switch s.Decision.Class {

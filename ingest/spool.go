@@ -37,6 +37,11 @@ type spool struct {
 	held   int // records in memory
 	last   *block
 	lastK  int64
+	// free are emptied blocks, kept for their buffers, and recs, sorted
+	// and counts the buffers of each.
+	free         []*block
+	recs, sorted []record
+	counts       []int32
 }
 
 type block struct {
@@ -53,6 +58,16 @@ func newSpool() *spool {
 	return &spool{blocks: map[int64]*block{}, lastK: -1}
 }
 
+// reset empties a spool held in memory, keeping its buffers.
+func (s *spool) reset() {
+	for k, b := range s.blocks {
+		b.buf, b.runs = b.buf[:0], b.runs[:0]
+		s.free = append(s.free, b)
+		delete(s.blocks, k)
+	}
+	s.held, s.last, s.lastK = 0, nil, -1
+}
+
 func (s *spool) close() error {
 	if s.f == nil {
 		return nil
@@ -65,7 +80,11 @@ func (s *spool) add(ts int64, ref uint32, v float64) error {
 	b := s.last
 	if k != s.lastK {
 		if b = s.blocks[k]; b == nil {
-			b = &block{}
+			if n := len(s.free); n > 0 {
+				b, s.free = s.free[n-1], s.free[:n-1]
+			} else {
+				b = &block{}
+			}
 			s.blocks[k] = b
 		}
 		s.last, s.lastK = b, k
@@ -111,10 +130,8 @@ func (s *spool) each(fn func(start int64, recs []record) error) error {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	var (
-		recs, sorted []record
-		counts       []int32
-	)
+	recs, sorted, counts := s.recs, s.sorted, s.counts
+	defer func() { s.recs, s.sorted, s.counts = recs, sorted, counts }()
 	for _, k := range keys {
 		b := s.blocks[k]
 		n := len(b.buf)
@@ -132,6 +149,8 @@ func (s *spool) each(fn func(start int64, recs []record) error) error {
 		}
 		recs = append(recs, b.buf...)
 		delete(s.blocks, k)
+		b.buf, b.runs = b.buf[:0], b.runs[:0]
+		s.free = append(s.free, b)
 		sorted = sortByTime(recs, sorted, &counts)
 		if err := fn(k*blockMS, sorted); err != nil {
 			return err

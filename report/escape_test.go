@@ -156,7 +156,7 @@ func TestAnSLOWithoutDataReadsNoDataInItsSummary(t *testing.T) {
 	if err := report.WriteMarkdown(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	want := "| search-latency | 99% | no data | no data | 88.0% | 2.8% | −0.3 pts | no data |"
+	want := "| search-latency | 99% | no data | no data | 88.0% | 2.8% | −0.3 pts | no data this week; no data over 30d |"
 	if !strings.Contains(b.String(), want) {
 		t.Errorf("summary row missing %q in:\n%s", want, b.String())
 	}

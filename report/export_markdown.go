@@ -71,7 +71,7 @@ func (x *markdownExport) Impact(im ExportImpact) error {
 	}
 	peakText := "0×"
 	if at != "" {
-		peakText = fmt.Sprintf("%s× over %s", fmtCount(roundTo(peak, 1)), at)
+		peakText = fmt.Sprintf("%s over %s", fmtRate(peak), at)
 	}
 	var codes []string
 	for i, c := range in.Codes {
@@ -113,13 +113,4 @@ func (x *markdownExport) End() error {
 		return fmt.Errorf("writing the Markdown export: %w", err)
 	}
 	return nil
-}
-
-// roundTo rounds v to n decimals.
-func roundTo(v float64, n int) float64 {
-	p := 1.0
-	for range n {
-		p *= 10
-	}
-	return float64(int64(v*p+0.5)) / p
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/burnwatch/burnwatch/readable"
 )
 
 // The human formats (Markdown, HTML) share these number formats, chosen so
@@ -28,16 +30,13 @@ func fmtObjective(v float64) string {
 }
 
 // fmtBudget formats a budget fraction as a percentage with one decimal
-// (−0.123 → "−12.3%"); NaN gives "no data".
+// (−0.123 → "−12.3%"), more where one would round a budget all but spent
+// onto 0.0% or 100.0% (readable.Percent); NaN gives "no data".
 func fmtBudget(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "no data"
 	}
-	s := strconv.FormatFloat(v*100, 'f', 1, 64)
-	if s == "-0.0" {
-		s = "0.0"
-	}
-	return strings.Replace(s, "-", "−", 1) + "%"
+	return strings.Replace(readable.Percent(v), "-", "−", 1)
 }
 
 // fmtDelta formats this week's burn against last week's, in percentage points
@@ -66,16 +65,18 @@ func fmtMinutes(v float64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64) + " min"
 }
 
-// fmtCount formats a count: integers without decimals, others with one.
+// fmtCount formats a count as people write it (readable.Number): 20500,
+// not 20500.000000000004; a fractional count of a span with extrapolated
+// traffic keeps three significant digits.
 func fmtCount(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "no data"
 	}
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 1, 64)
+	return readable.Number(v)
 }
+
+// fmtRate formats a burn rate: "1000×", "16.7×" (readable.Rate).
+func fmtRate(v float64) string { return readable.Rate(v) }
 
 // fmtTime formats a time in its own zone, to the minute.
 func fmtTime(t time.Time) string {

@@ -40,13 +40,15 @@ type htmlView struct {
 	Title, From, To, Generated string
 	Span                       spanWords
 	Fleet                      Fleet
+	PeriodsMet                 int // SLOs meeting their objective over their period
 	SLOs                       []htmlSLO
 	Rows                       []htmlInstance // the fleet table
 }
 
 type htmlSLO struct {
 	ID, Name, Description, Objective, Window string
-	SLIWeek, SLIPeriod, Status               string
+	SLIWeek, SLIPeriod                       string
+	StatusWeek, StatusPeriod                 statusWord
 	BudgetRemaining, BurnedWeek, BurnedPrev  string
 	Delta, BurnedMinutes, ExcludedMinutes    string
 	Worse                                    bool // burned more than the week before
@@ -59,8 +61,9 @@ type htmlSLO struct {
 }
 
 type htmlInstance struct {
-	SLO, Labels, SLI, Status, BudgetRemaining, Burned, UserFaults string
-	Spark                                                         chart
+	SLO, Labels, SLI, BudgetRemaining, Burned, UserFaults string
+	Status                                                statusWord
+	Spark                                                 chart
 }
 
 type htmlCode struct{ Code, Class, Count string }
@@ -70,13 +73,13 @@ type htmlAlert struct{ Alert, Severity, Labels, Fired, For, Acknowledged string 
 func newHTMLView(r Report) htmlView {
 	v := htmlView{
 		Title: r.Title, From: fmtTime(r.From), To: fmtTime(r.To), Generated: fmtTime(r.Generated),
-		Fleet: r.Fleet, Span: r.words(),
+		Fleet: r.Fleet, Span: r.words(), PeriodsMet: periodsMet(r),
 	}
 	if v.Title == "" {
 		v.Title = "Error-budget report"
 	}
 	for _, row := range fleetRows(r) {
-		hi := newHTMLInstance(row.Instance, row.Objective)
+		hi := newHTMLInstance(row.Instance, row.Objective, v.Span)
 		hi.SLO = row.SLO
 		v.Rows = append(v.Rows, hi)
 	}
@@ -84,20 +87,22 @@ func newHTMLView(r Report) htmlView {
 		hs := htmlSLO{
 			ID: fmt.Sprintf("slo-%d", n+1), Name: s.Name, Description: s.Description,
 			Objective: fmtObjective(s.Objective), Window: s.Window,
-			SLIWeek: fmtSLI(s.SLIWeek), SLIPeriod: fmtSLI(s.SLIPeriod), Status: status(s.SLIWeek, s.Objective),
+			SLIWeek: fmtSLI(s.SLIWeek), SLIPeriod: fmtSLI(s.SLIPeriod),
+			StatusWeek:      statusOver(s.SLIWeek, s.Objective, v.Span.This),
+			StatusPeriod:    statusOver(s.SLIPeriod, s.Objective, "over "+s.Window),
 			BudgetRemaining: fmtBudget(s.BudgetRemaining), BurnedWeek: fmtBudget(s.BurnedWeek),
 			BurnedPrev: fmtBudget(s.BurnedPrevWeek), Delta: fmtDelta(s.BurnedWeek, s.BurnedPrevWeek),
 			Worse: s.BurnedWeek > s.BurnedPrevWeek, Excluded: s.ExcludedMinutes > 0,
 			BurnedMinutes: fmtMinutes(s.BurnedMinutes), ExcludedMinutes: fmtMinutes(s.ExcludedMinutes),
-			BurnDown: burnDownChart(s.Name, s.BurnDown, r.From, r.To),
-			BurnRate: burnRateChart(s.Name, s.BurnRate),
+			BurnDown: burnDownChart(s.Name, s.BurnDown, r.From, r.To, r.Generated),
+			BurnRate: burnRateChart(s.Name, s.BurnRate, r.Generated),
 			Surges:   s.Surges,
 		}
 		for _, i := range s.Instances {
-			hs.Instances = append(hs.Instances, newHTMLInstance(i, s.Objective))
+			hs.Instances = append(hs.Instances, newHTMLInstance(i, s.Objective, v.Span))
 		}
 		for _, i := range s.UserFaults {
-			hs.UserFaults = append(hs.UserFaults, newHTMLInstance(i, s.Objective))
+			hs.UserFaults = append(hs.UserFaults, newHTMLInstance(i, s.Objective, v.Span))
 		}
 		for _, c := range s.Codes {
 			hs.Codes = append(hs.Codes, htmlCode{Code: c.Code, Class: c.Class, Count: fmtCount(c.Count)})
@@ -116,9 +121,9 @@ func newHTMLView(r Report) htmlView {
 	return v
 }
 
-func newHTMLInstance(i Instance, objective float64) htmlInstance {
+func newHTMLInstance(i Instance, objective float64, sw spanWords) htmlInstance {
 	return htmlInstance{
-		Labels: fmtLabels(i.Labels), SLI: fmtSLI(i.weekSLI()), Status: status(i.weekSLI(), objective),
+		Labels: fmtLabels(i.Labels), SLI: fmtSLI(i.weekSLI()), Status: statusOver(i.weekSLI(), objective, sw.This),
 		BudgetRemaining: fmtBudget(i.BudgetRemaining), Burned: fmtBudget(i.Burned),
 		UserFaults: fmtCount(i.UserFaults), Spark: sparkline(i.Spark),
 	}

@@ -24,8 +24,9 @@ func WriteMarkdown(w io.Writer, r Report) error {
 	m.f("%s %s – %s · generated %s\n\n", sw.Meta, fmtTime(r.From), fmtTime(r.To), fmtTime(r.Generated))
 
 	m.f("## Fleet\n\n")
-	m.f("- SLOs meeting their objective: **%d of %d**\n", r.Fleet.SLOsMet, r.Fleet.SLOs)
-	m.f("- Instances meeting their objective: **%d of %d**\n", r.Fleet.InstancesMet, r.Fleet.Instances)
+	m.f("- SLOs that met their objective %s: **%d of %d**\n", sw.This, r.Fleet.SLOsMet, r.Fleet.SLOs)
+	m.f("- SLOs meeting their objective over their period: **%d of %d**\n", periodsMet(r), len(r.SLOs))
+	m.f("- Instances that met their objective %s: **%d of %d**\n", sw.This, r.Fleet.InstancesMet, r.Fleet.Instances)
 	if len(r.Fleet.AtRisk) == 0 {
 		m.f("- At risk: none\n\n")
 	} else {
@@ -39,9 +40,10 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		m.f("| SLO | Objective | SLI %s | SLI period | Budget left | Burned %s | vs %s | Status |\n", sw.Unit, sw.This, sw.Last)
 		m.f("|---|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, s := range r.SLOs {
-			m.f("| %s | %s | %s | %s | %s | %s | %s | %s |\n", md(s.Name), fmtObjective(s.Objective),
+			m.f("| %s | %s | %s | %s | %s | %s | %s | %s; %s |\n", md(s.Name), fmtObjective(s.Objective),
 				fmtSLI(s.SLIWeek), fmtSLI(s.SLIPeriod), fmtBudget(s.BudgetRemaining), fmtBudget(s.BurnedWeek),
-				fmtDelta(s.BurnedWeek, s.BurnedPrevWeek), status(s.SLIWeek, s.Objective))
+				fmtDelta(s.BurnedWeek, s.BurnedPrevWeek), statusOver(s.SLIWeek, s.Objective, sw.This).Text,
+				md(statusOver(s.SLIPeriod, s.Objective, "over "+s.Window).Text))
 		}
 		m.f("\n")
 	}
@@ -60,8 +62,9 @@ func writeMarkdownSLO(m mdWriter, s SLO, sw spanWords) {
 	if s.Description != "" {
 		m.f("%s\n\n", md(s.Description))
 	}
-	m.f("Objective **%s** over %s. SLI **%s** %s, %s over the period (%s).\n\n",
-		fmtObjective(s.Objective), md(s.Window), fmtSLI(s.SLIWeek), sw.This, fmtSLI(s.SLIPeriod), status(s.SLIWeek, s.Objective))
+	m.f("Objective **%s** over %s. SLI **%s** %s (%s), %s over the period of %s (%s).\n\n",
+		fmtObjective(s.Objective), md(s.Window), fmtSLI(s.SLIWeek), sw.This, status(s.SLIWeek, s.Objective),
+		fmtSLI(s.SLIPeriod), md(s.Window), status(s.SLIPeriod, s.Objective))
 	m.f("- Budget left: **%s** of the period's budget\n", fmtBudget(s.BudgetRemaining))
 	m.f("- Burned %s: **%s** (%s of full outage); %s %s (%s)\n", sw.This,
 		fmtBudget(s.BurnedWeek), fmtMinutes(s.BurnedMinutes), sw.Last, fmtBudget(s.BurnedPrevWeek), fmtDelta(s.BurnedWeek, s.BurnedPrevWeek))

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/burnwatch/burnwatch/readable"
 )
 
 // Report is one weekly error-budget report: the week From..To, a fleet summary
@@ -119,8 +121,12 @@ func (r Report) words() spanWords {
 		return spanWords{Meta: "From", Unit: "hour", This: "this hour", Last: "the hour before", Rate: "this hour's rate"}
 	case d%(24*time.Hour) == 0:
 		unit = fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	case d%time.Hour == 0:
+		unit = fmt.Sprintf("%d hours", int(d/time.Hour))
+	case d < time.Hour && d%time.Minute == 0:
+		unit = fmt.Sprintf("%d minutes", int(d/time.Minute))
 	default:
-		unit = fmt.Sprintf("%g hours", d.Hours())
+		unit = readable.Number(d.Hours()) + " hours"
 	}
 	return spanWords{Meta: "From", Unit: unit, This: "these " + unit, Last: "the " + unit + " before", Rate: "the rate of these " + unit}
 }
@@ -132,6 +138,35 @@ func (i Instance) weekSLI() float64 {
 		return math.NaN()
 	}
 	return i.SLI
+}
+
+// statusWord is whether an SLI met its objective over a span, as a
+// report says it: Class is "met", "missed" or "no data" (the badge's
+// colour), Text says over which span: "missed this week", "met over 30d".
+type statusWord struct{ Class, Text string }
+
+// statusOver says whether an SLI met its objective over the span named by
+// over ("this week", "over 30d"). A weekly miss beside a period met must
+// not read as a missed SLO: every status names its span.
+func statusOver(sli, objective float64, over string) statusWord {
+	c := status(sli, objective)
+	if c == "no data" {
+		return statusWord{Class: c, Text: "no data " + over}
+	}
+	return statusWord{Class: c, Text: c + " " + over}
+}
+
+// periodsMet counts the SLOs whose SLI over their period meets the
+// objective: the figure beside the week's, so that a week missed within a
+// period met says so.
+func periodsMet(r Report) int {
+	n := 0
+	for _, s := range r.SLOs {
+		if status(s.SLIPeriod, s.Objective) == "met" {
+			n++
+		}
+	}
+	return n
 }
 
 // status says whether an SLI met its objective: "met", "missed" or "no data".

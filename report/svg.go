@@ -1,10 +1,13 @@
 package report
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // A chart is the geometry of one inline SVG chart, computed here and drawn by
@@ -44,21 +47,29 @@ const (
 // burnDownChart draws the budget remaining over the period, from 100% down,
 // with a line at 0 (budget spent) and the report's week shaded. The y range is
 // [min(0, lowest), max(1, highest)], so an overspent budget shows below zero.
-func burnDownChart(name string, ps []Point, from, to time.Time) chart {
+// Points after now, the time the report is made, are not drawn: the chart of
+// the week in progress ends today, not on Sunday.
+func burnDownChart(name string, ps []Point, from, to, now time.Time) chart {
 	c := newChart("chart burndown", "Budget remaining over the period: "+name)
+	ps = until(ps, now)
 	lo, hi, t0, t1, ok := extent(ps)
 	if !ok {
 		c.Empty = true
 		return c
 	}
 	lo, hi = math.Min(lo, 0), math.Max(hi, 1)
+	// The labels in the order they are kept when two would overlap: the
+	// top, the lowest (an overspent budget's depth), then the middle.
+	labels := []tick{{1, "100%"}}
+	if lo < 0 {
+		labels = append(labels, tick{lo, fmtBudget(lo)})
+	}
+	labels = append(labels, tick{0.5, "50%"})
+	c.L = leftMargin(labels)
 	x, y := c.scales(t0, t1, lo, hi)
 	c.Line, c.Area = paths(ps, x, y, y(0))
 	c.Refs = []ref{{Y: r1(y(0)), Label: "0%", Class: "zero"}}
-	c.YTicks = []tick{{r1(y(1)), "100%"}, {r1(y(0.5)), "50%"}}
-	if lo < 0 {
-		c.YTicks = append(c.YTicks, tick{r1(y(lo)), fmtBudget(lo)})
-	}
+	c.YTicks = spaced(labels, y)
 	if !from.IsZero() && !to.IsZero() && to.After(t0) && from.Before(t1) {
 		c.Shade = &band{X0: r1(x(maxTime(from, t0))), X1: r1(x(minTime(to, t1)))}
 	}
@@ -66,11 +77,59 @@ func burnDownChart(name string, ps []Point, from, to time.Time) chart {
 	return c
 }
 
+// until returns the points up to now; a zero now keeps them all.
+func until(ps []Point, now time.Time) []Point {
+	if now.IsZero() {
+		return ps
+	}
+	for i, p := range ps {
+		if p.T.After(now) {
+			return ps[:i:i]
+		}
+	}
+	return ps
+}
+
+// Tick labels are 10 units high (html.tmpl: svg text { font-size: 10px })
+// and a figure is at most about 6 units wide.
+const (
+	tickGap     = 12.0 // the least distance between two y labels' centres
+	labelWidth  = 6.0  // the width of one character of a label, generously
+	labelMargin = 8.0  // between the viewBox's edge and a label, and a label and the plot
+)
+
+// leftMargin is the plot's left edge: room for the longest y label, so
+// that a label such as −16521.1% is not cut off by the viewBox, and never
+// less than chartL.
+func leftMargin(labels []tick) float64 {
+	longest := 0
+	for _, l := range labels {
+		longest = max(longest, utf8.RuneCountInString(l.Label))
+	}
+	return math.Max(chartL, labelMargin+labelWidth*float64(longest)+4)
+}
+
+// spaced places the labels at their y, in order, leaving out one that
+// would overlap a label kept before it: with an overspent budget of
+// −16521%, 100% and 50% are a few units apart and only 100% is shown.
+func spaced(labels []tick, y func(float64) float64) []tick {
+	var out []tick
+	for _, l := range labels {
+		at := r1(y(l.At))
+		if !slices.ContainsFunc(out, func(k tick) bool { return math.Abs(k.At-at) < tickGap }) {
+			out = append(out, tick{At: at, Label: l.Label})
+		}
+	}
+	slices.SortFunc(out, func(a, b tick) int { return cmp.Compare(a.At, b.At) })
+	return out
+}
+
 // burnRateChart draws the burn rate of every 2 hours of the week with a line at 1×,
 // the rate that spends exactly the budget over the period. The y range is
 // [0, max(2, 1.1 × highest)] so that 1× is always in view.
-func burnRateChart(name string, ps []Point) chart {
+func burnRateChart(name string, ps []Point, now time.Time) chart {
 	c := newChart("chart burnrate", "Burn rate every 2 hours over the week: "+name)
+	ps = until(ps, now)
 	_, hi, t0, t1, ok := extent(ps)
 	if !ok {
 		c.Empty = true
@@ -218,8 +277,6 @@ func dayTicks(t0, t1 time.Time, x func(time.Time) float64, max int) []tick {
 	}
 	return ts
 }
-
-func fmtRate(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "×" }
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {

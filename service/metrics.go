@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -194,6 +195,9 @@ func NewMetrics(reg prometheus.Registerer, perInstance bool) *Metrics {
 		}
 	}
 	reg.MustRegister(
+		// burnwatch_build_info{version,revision,branch,goversion,…}, as
+		// Prometheus exports its own.
+		versioncollector.NewCollector("burnwatch"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.EvaluationDuration, m.Evaluations, m.SourceErrors, m.SamplesRead,

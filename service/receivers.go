@@ -26,7 +26,7 @@ func (s *Service) buildReceivers(cfg *slo.Config) (map[string]notify.Receiver, *
 		)
 		switch {
 		case r.PagerDuty != nil:
-			rcv, err = pagerduty.New(r.Name, *r.PagerDuty)
+			rcv, err = pagerduty.New(r.Name, *r.PagerDuty, pagerduty.WithLogger(s.log))
 		case r.Alertmanager != nil:
 			rcv, err = alertmanager.New(r.Name, *r.Alertmanager)
 		case r.Webhook != nil:
@@ -48,7 +48,7 @@ func (s *Service) buildReceivers(cfg *slo.Config) (map[string]notify.Receiver, *
 	var dashboard *template.Template
 	if cfg.DashboardURL != "" {
 		var err error
-		if dashboard, err = template.New("dashboard").Option("missingkey=zero").Parse(cfg.DashboardURL); err != nil {
+		if dashboard, err = slo.ParseDashboardURL(cfg.DashboardURL); err != nil {
 			return nil, nil, fmt.Errorf("dashboard_url: %w", err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/notify"
 	"github.com/burnwatch/burnwatch/playbooks"
+	"github.com/burnwatch/burnwatch/readable"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
@@ -82,9 +83,9 @@ func summary(n notify.Notification, inst string, cfg *slo.Config) string {
 			if i > 0 {
 				b.WriteString(" /")
 			}
-			fmt.Fprintf(&b, " %.3g× over %s", r.Rate, r.Window)
+			fmt.Fprintf(&b, " %s over %s", readable.Rate(r.Rate), r.Window)
 		}
-		fmt.Fprintf(&b, "; %.1f%% of the budget left", 100*n.BudgetRemaining)
+		fmt.Fprintf(&b, "; %s of the budget left", readable.Percent(n.BudgetRemaining))
 	}
 	if len(n.Codes) > 0 {
 		fmt.Fprintf(&b, " (mostly %s)", n.Codes[0].Code)

@@ -27,8 +27,11 @@ func (c *Classify) validate(d *document, p path) {
 		c.Surge.validate(d, p.with("surge"))
 	}
 	for i, name := range c.Packs {
-		if !slices.Contains(classify.Packs, name) {
+		switch {
+		case !slices.Contains(classify.Packs, name):
 			d.errorf(p.with("packs", i), "%q is not a built-in pack; valid: %s", name, strings.Join(classify.Packs, ", "))
+		case slices.Index(c.Packs, name) < i:
+			d.errorf(p.with("packs", i), "%q is listed twice", name)
 		}
 	}
 	for i, r := range c.Rules {

@@ -45,7 +45,8 @@ type Config struct {
 	ReceiverConfigs []*Receiver `yaml:"receivers,omitempty"`
 	Routes          []RouteRule `yaml:"routes,omitempty"`
 	// DashboardURL is a text/template filled with an instance's labels,
-	// linked from its pages: https://grafana.example/d/db?var-database={{.database}}
+	// linked from its pages: https://grafana.example/d/db?var-database={{.database}}.
+	// ParseDashboardURL parses it so that every value is URL-encoded.
 	DashboardURL string `yaml:"dashboard_url,omitempty"`
 	// Silences known in advance (more come through the API), and
 	// maintenance windows, which silence paging and, with
@@ -57,6 +58,10 @@ type Config struct {
 
 	// File is the name the config was loaded from, used in errors.
 	File string `yaml:"-"`
+
+	// doc is the parsed file, kept so that ErrorAt can locate a field
+	// after loading.
+	doc *document
 }
 
 // SLO is one service level objective, evaluated per instance (per value set
@@ -151,9 +156,9 @@ func Parse(name string, data []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, Errors{{File: name, Msg: "the config is empty; it needs at least one SLO under slos"}}
 		}
-		return nil, Errors{syntaxError(name, err)}
+		return nil, Errors{syntaxError(name, data, err)}
 	}
-	doc := document{file: name, root: &root}
+	doc := document{file: name, root: &root, data: data}
 	if doc.checkShape(Config{}) {
 		return nil, doc.errs
 	}
@@ -164,6 +169,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		doc.addDecodeError(err)
 	}
 	cfg.File = name
+	cfg.doc = &document{file: name, root: &root, data: data}
 	cfg.applyDefaults()
 	undecodable := len(doc.errs)
 	cfg.validate(&doc)

@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -18,6 +19,7 @@ import (
 type document struct {
 	file string
 	root *yaml.Node
+	data []byte // the file, for the text of a line
 	errs Errors
 }
 
@@ -44,7 +46,43 @@ func (p path) with(e ...any) path { return append(slices.Clip(p), e...) }
 
 // errorf records a problem with the field at p.
 func (d *document) errorf(p path, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: d.line(p), Field: p.String(), Msg: fmt.Sprintf(format, args...)})
+	msg := fmt.Sprintf(format, args...)
+	if n := d.node(p); n != nil && d.runsOver(n) {
+		msg += " (this plain value runs over several lines: is a line below it indented too far?)"
+	}
+	d.errs = append(d.errs, &Error{File: d.file, Line: d.line(p), Field: p.String(), Msg: msg})
+}
+
+// node returns the node at p, or nil when the file does not have it.
+func (d *document) node(p path) *yaml.Node {
+	n := d.root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, e := range p {
+		if _, n = child(n, e); n == nil {
+			return nil
+		}
+	}
+	return n
+}
+
+// runsOver reports whether n is a plain scalar folded from several lines,
+// which is what a list item indented further than the one above it
+// becomes: "- database\n   - region" is the one value "database - region".
+func (d *document) runsOver(n *yaml.Node) bool {
+	if n.Kind != yaml.ScalarNode || n.Style != 0 || n.Line < 1 || n.Column < 1 {
+		return false
+	}
+	lines := bytes.SplitN(d.data, []byte("\n"), n.Line+1)
+	if len(lines) < n.Line {
+		return false
+	}
+	line := lines[n.Line-1]
+	if n.Column-1 > len(line) {
+		return false
+	}
+	return !bytes.Contains(line[n.Column-1:], []byte(n.Value))
 }
 
 // fieldErrors records the problems a component's Validate found: one a
@@ -54,12 +92,22 @@ func (d *document) fieldErrors(p path, err error) {
 		return
 	}
 	for _, line := range strings.Split(err.Error(), "\n") {
-		field, msg, ok := strings.Cut(line, ": ")
-		if !ok {
-			field, msg = "", line
-		}
+		field, msg := splitField(line)
 		d.errorf(p.with(fieldPath(field)...), "%s", msg)
 	}
+}
+
+var fieldName = regexp.MustCompile(`^[a-z_][a-z0-9_]*(\.[A-Za-z0-9_-]+)*$`)
+
+// splitField splits "field.path: message" into the field and the message;
+// a line whose start is no field name (a sentence such as "no key: set
+// …") is all message.
+func splitField(line string) (field, msg string) {
+	f, m, ok := strings.Cut(line, ": ")
+	if !ok || !fieldName.MatchString(f) {
+		return "", line
+	}
+	return f, m
 }
 
 // line returns the line of the node at p, or of its nearest ancestor present
@@ -244,8 +292,59 @@ func (d *document) addDecodeError(err error) {
 			e.Msg = m[2]
 			e.Field = d.fieldAt(e.Line).String()
 		}
+		e.Msg = plainTypeError(e.Msg, e.Field)
 		d.errs = append(d.errs, e)
 	}
+}
+
+var yamlTypeError = regexp.MustCompile("^cannot unmarshal !!(\\w+) (?:`(.*)` )?into (\\S+)$")
+
+// plainTypeError says what yaml.v3's "cannot unmarshal !!str `99.9%` into
+// float64" means to whoever wrote the field: "99.9%" is not a number;
+// write the percentage without the % sign, such as 99.9.
+func plainTypeError(msg, field string) string {
+	m := yamlTypeError.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	tag, value, into := m[1], m[2], m[3]
+	got := strconv.Quote(value)
+	switch tag {
+	case "map":
+		got = "a mapping"
+	case "seq":
+		got = "a list"
+	}
+	var want string
+	switch {
+	case strings.HasPrefix(into, "float"):
+		want = "a number"
+	case strings.HasPrefix(into, "int"), strings.HasPrefix(into, "uint"):
+		want = "a whole number"
+	case into == "bool":
+		want = "true or false"
+	case into == "string":
+		want = "a string"
+	case into == "time.Duration":
+		want = "a duration such as 10s or 1m"
+	case strings.HasPrefix(into, "[]"):
+		want = "a list"
+	case strings.HasPrefix(into, "map["):
+		want = "a mapping"
+	default:
+		return msg
+	}
+	out := got + " is not " + want
+	if tag == "map" || tag == "seq" {
+		out = "expected " + want + ", got " + got
+	}
+	switch {
+	case want == "a number" && strings.HasSuffix(value, "%"):
+		out += "; write the percentage without the % sign, such as " + strings.TrimSpace(strings.TrimSuffix(value, "%"))
+	case strings.HasSuffix(field, ".objective"):
+		out += " (the objective is a percentage such as 99.9)"
+	}
+	return out
 }
 
 // fieldAt finds the path of the first value node on a line.
@@ -288,12 +387,45 @@ func (d *document) fieldAt(line int) path {
 	return found
 }
 
-func syntaxError(file string, err error) *Error {
+// syntaxError locates a YAML syntax error. yaml.v3 reports the line where
+// the block it was reading starts, not the line that broke it: a list item
+// indented one space too few is reported at the list's key. The line that
+// broke it is the last line of the shortest start of the file that fails
+// with the same error; that is the line reported, with the block's.
+func syntaxError(file string, data []byte, err error) *Error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	e := &Error{File: file, Msg: msg}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		e.Line, _ = strconv.Atoi(m[1])
-		e.Msg = m[2]
+	m := yamlLine.FindStringSubmatch(msg)
+	if m == nil {
+		return e
+	}
+	e.Line, _ = strconv.Atoi(m[1])
+	e.Msg = m[2]
+	if at := brokenLine(data, err.Error()); at > e.Line {
+		e.Msg = fmt.Sprintf("%s: check the indentation of this line against the block that starts at line %d", e.Msg, e.Line)
+		e.Line = at
 	}
 	return e
+}
+
+// maxSearchLines bounds the lines brokenLine searches: it parses every
+// start of the file, and a config is a few hundred lines.
+const maxSearchLines = 5000
+
+// brokenLine returns n for the shortest start of data, its first n lines,
+// whose parse fails with the error want; 0 if none does.
+func brokenLine(data []byte, want string) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > maxSearchLines {
+		return 0
+	}
+	end := 0
+	for n, l := range lines {
+		end += len(l)
+		var node yaml.Node
+		if err := yaml.Unmarshal(data[:end], &node); err != nil && err.Error() == want {
+			return n + 1
+		}
+	}
+	return 0
 }

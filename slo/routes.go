@@ -80,7 +80,7 @@ func (c *Config) validateRoutes(d *document) {
 	for i, r := range c.Routes {
 		p := path{"routes", i}
 		if !names[r.Receiver] {
-			d.errorf(p.with("receiver"), "%q names no receiver; valid: %s", r.Receiver, strings.Join(receiverNames(c.ReceiverConfigs), ", "))
+			d.errorf(p.with("receiver"), "%q names no receiver; %s", r.Receiver, validNames(receiverNames(c.ReceiverConfigs), "valid: ", "the config has none: add it under receivers"))
 		}
 		if s := r.Match.Severity; s != "" && s != Page && s != Ticket {
 			d.errorf(p.with("match", "severity"), "%q is not a severity; valid: page, ticket", s)
@@ -102,6 +102,22 @@ func receiverNames(rs []*Receiver) []string {
 		}
 	}
 	return out
+}
+
+// validNames says which of names a reference may take, prefix followed by
+// the names ("valid: a, b"), leaving out those that are no valid name
+// themselves (each has its own error); when none is left it says none.
+func validNames(names []string, prefix, none string) string {
+	var ok []string
+	for _, n := range names {
+		if nameRE.MatchString(n) && !contains(ok, n) {
+			ok = append(ok, n)
+		}
+	}
+	if len(ok) == 0 {
+		return none
+	}
+	return prefix + strings.Join(ok, ", ")
 }
 
 func contains(xs []string, x string) bool {

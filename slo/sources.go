@@ -180,9 +180,9 @@ func (c *Config) validateService(d *document) {
 		}
 		switch {
 		case s.Source == "":
-			d.errorf(path{"slos", i, "source"}, "is required when there are several sources; name one of %s", strings.Join(sourceNames(c.Sources), ", "))
+			d.errorf(path{"slos", i, "source"}, "is required when there are several sources; %s", validNames(sourceNames(c.Sources), "name one of ", "give each source a name and name it here"))
 		case !names[s.Source]:
-			d.errorf(path{"slos", i, "source"}, "%q names no source; valid: %s", s.Source, strings.Join(sourceNames(c.Sources), ", "))
+			d.errorf(path{"slos", i, "source"}, "%q names no source; %s", s.Source, validNames(sourceNames(c.Sources), "valid: ", "no source has a name yet"))
 		}
 	}
 	nd := c.NoData

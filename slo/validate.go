@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"text/template"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -45,7 +44,7 @@ func (c *Config) validate(d *document) {
 	c.validateSilences(d)
 	c.validateReports(d)
 	if c.DashboardURL != "" {
-		if _, err := template.New("dashboard").Option("missingkey=zero").Parse(c.DashboardURL); err != nil {
+		if _, err := ParseDashboardURL(c.DashboardURL); err != nil {
 			d.errorf(path{"dashboard_url"}, "is not a template: %v", err)
 		}
 	}

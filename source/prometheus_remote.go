@@ -56,6 +56,15 @@ var promAcceptedTypes = []prompb.ReadRequest_ResponseType{
 	prompb.ReadRequest_SAMPLES,
 }
 
+// promSamplesOnly asks for samples alone: what a short read, a live
+// cycle's, takes. Streamed chunks would send each series' whole head
+// chunk (up to 120 samples, and the server re-encodes the part in range)
+// for the two or three samples a cycle needs.
+var promSamplesOnly = []prompb.ReadRequest_ResponseType{prompb.ReadRequest_SAMPLES}
+
+// promShortRead is the longest read that asks for samples alone.
+const promShortRead = 15 * 60 * 1000
+
 // promSeries is one series as read for one slice of time: either the
 // chunks that overlap the slice, decoded when the series is yielded, or
 // its samples.
@@ -83,6 +92,9 @@ func (p *Prometheus) remoteRead(ctx context.Context, sel promSelector, fromMs, t
 		Hints:            &prompb.ReadHints{StartMs: fromMs + 1, EndMs: toMs},
 	}
 	req := prompb.ReadRequest{Queries: []*prompb.Query{q}, AcceptedResponseTypes: promAcceptedTypes}
+	if toMs-fromMs <= promShortRead {
+		req.AcceptedResponseTypes = promSamplesOnly
+	}
 	data, err := req.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("encoding the remote read of %s: %w", sel.text, err)

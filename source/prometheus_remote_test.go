@@ -52,19 +52,27 @@ func TestRemoteReadRequest(t *testing.T) {
 	srv := newRRServer(t, nil)
 	p := newTestPrometheus(t, PrometheusConfig{URL: srv.URL + "/", API: PrometheusRemoteRead}, nil)
 	sel := `q_total{db!="x",job=~"a.*",zone!~"z"}`
+	// A live cycle's read asks for samples; a long one for chunks, as
+	// the server stores them.
 	rrRead(t, p, []string{sel}, rrBase.UnixMilli(), rrBase.UnixMilli()+60000)
+	rrRead(t, p, []string{sel}, rrBase.UnixMilli(), rrBase.UnixMilli()+3_600_000)
 	reads := srv.remoteReads()
-	if len(reads) != 1 {
+	if len(reads) != 2 {
 		t.Fatalf("%d requests", len(reads))
 	}
-	got := reads[0].String()
-	for _, want := range []string{
+	for i, wants := range [][]string{{
 		"start_timestamp_ms:1793836800001 end_timestamp_ms:1793836860000",
 		`matchers:<type:NEQ name:"db" value:"x" > matchers:<type:RE name:"job" value:"a.*" > matchers:<type:NRE name:"zone" value:"z" > matchers:<name:"__name__" value:"q_total" >`,
+		"> accepted_response_types:SAMPLES",
+	}, {
+		"start_timestamp_ms:1793836800001 end_timestamp_ms:1793840400000",
 		"accepted_response_types:STREAMED_XOR_CHUNKS accepted_response_types:SAMPLES",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("request %s\nwithout %s", got, want)
+	}} {
+		got := reads[i].String()
+		for _, want := range wants {
+			if !strings.Contains(got, want) {
+				t.Errorf("request %s\nwithout %s", got, want)
+			}
 		}
 	}
 	h := srv.requestHeaders()[0]

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/burnwatch/burnwatch/agent"
@@ -92,7 +93,7 @@ func agentCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
-	log.Info("burnwatch agent", "query_log", *queryLog, "storage", *storage, "address", ln.Addr().String(), "push", *push != "", "version", version)
+	log.Info("burnwatch agent", "query_log", *queryLog, "storage", *storage, "address", ln.Addr().String(), "push", *push != "", "version", version.Version)
 	// A listener that fails (a bad --web.config.file) stops the agent.
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()

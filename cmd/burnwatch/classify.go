@@ -29,5 +29,5 @@ func classifyCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	return classify.Lines(stdin, stdout, c, *codeLabel)
+	return classify.Lines(stdin, stdout, stderr, c, *codeLabel)
 }

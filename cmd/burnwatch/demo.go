@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -66,21 +67,22 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	log, _ := newLogger(io.Discard, "text", "error")
-	base := "http://" + *listen
-	fmt.Fprintf(stdout, "burnwatch demo: serving %s (API %s/api/v1/slos, playbooks %s/playbooks/), state in %s\n", *listen, base, base, *storage)
-	fmt.Fprintf(stdout, "pushing 1,000 queries a minute for %d databases; db-%d fails every query from %s on. Ctrl-C stops.\n\n",
-		demoDatabases, demoOutageDB, time.Now().Add(demoOutageAfter).Format(time.TimeOnly))
 	return runService(ctx, service.Options{
 		ConfigPath:  cfgPath,
 		StoragePath: *storage,
 		Logger:      log,
 		// No receivers configured: pages go to the console receiver.
 		Console: stdout,
-	}, *listen, log, func(svc *service.Service) {
+	}, *listen, log, func(svc *service.Service, addr net.Addr) {
+		// Said only now that the service is up and its port listens.
+		base := "http://" + addr.String()
+		fmt.Fprintf(stdout, "burnwatch demo: serving %s (API %s/api/v1/slos, playbooks %s/playbooks/), state in %s\n", addr, base, base, *storage)
 		if *via == "agent" {
 			go runDemoAgent(ctx, svc, base, *storage, stdout, stderr)
 			return
 		}
+		fmt.Fprintf(stdout, "pushing 1,000 queries a minute for %d databases; db-%d fails every query from %s on. Ctrl-C stops.\n\n",
+			demoDatabases, demoOutageDB, time.Now().Add(demoOutageAfter).Format(time.TimeOnly))
 		go generateTraffic(ctx, svc, base, stderr)
 	})
 }

@@ -19,8 +19,8 @@ import (
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", stderr)
 	state := addStateFlags(fs)
-	from := fs.String("from", "", "the incident's start (RFC 3339 or a date, UTC); required")
-	to := fs.String("to", "", "the incident's end; required")
+	from := fs.String("from", "", "the incident's start: RFC 3339, a date (UTC) or relative (now-2h); required")
+	to := fs.String("to", "", "the incident's end, in the same forms; required")
 	margin := fs.String("margin", model.Duration(service.DefaultExportMargin).String(), "how far before and after the incident the minutes and the timeline reach")
 	sloName := fs.String("slo", "", "only this SLO")
 	var match stringList
@@ -35,8 +35,9 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{errNoWindow}
 	}
 	v := url.Values{"from": {*from}, "to": {*to}, "margin": {*margin}, "slo": {*sloName}, "match": match, "format": {*format}}
+	now := time.Now()
 	for _, name := range []string{"from", "to"} {
-		t, err := parseTime(name, v.Get(name))
+		t, err := parseTime(name, v.Get(name), now)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/burnwatch/burnwatch/service"
 )
@@ -86,16 +85,6 @@ func outFile(dir, name string, stdout, stderr io.Writer) (w io.Writer, done func
 		fmt.Fprintln(stderr, "wrote", path)
 		return nil
 	}, nil
-}
-
-// parseTime reads a time given on the command line: RFC 3339, or a date.
-func parseTime(flag, s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, usageError{fmt.Errorf("--%s %q: want RFC 3339 (2026-11-05T02:00:00Z) or a date (2026-11-05), in UTC", flag, s)}
 }
 
 // stringList is a flag that may be given many times.

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/prometheus/common/version"
 )
 
 // exitUsage is the exit code for a command line that cannot be run.
@@ -27,7 +29,7 @@ commands:
   playbooks  lint: check that every playbook the config names exists and parses
   report     the weekly error-budget report, from serve's state
   export     the postmortem data of an incident, from serve's state
-  version    print the version
+  version    print the version, revision and build date (also --version)
 
 Run 'burnwatch <command> --help' for a command's flags.
 `
@@ -65,9 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = exportCmd(ctx, args[1:], stdout, stderr)
 	case "report":
 		err = reportCmd(ctx, args[1:], stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintln(stdout, "burnwatch", version)
-		return 0
+	case "version", "--version", "-version":
+		err = versionCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -77,7 +78,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var ue usageError
 	switch {
-	case err == nil:
+	case err == nil, helpRequested(err):
 		return 0
 	case errors.As(err, &ue):
 		if ue.err != nil {
@@ -90,8 +91,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// versionCmd prints the build's version as Prometheus's --version does:
+// version, branch and revision, build user and date, Go version and
+// platform. `make build` stamps them with -ldflags -X on
+// github.com/prometheus/common/version; a build without them says
+// "unknown" rather than nothing.
+func versionCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("version", stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, version.Print("burnwatch"))
+	return nil
+}
+
+func init() {
+	for _, v := range []*string{&version.Version, &version.Branch, &version.BuildUser, &version.BuildDate} {
+		if *v == "" {
+			*v = "unknown"
+		}
+	}
+}
 
 // usageError is a command line that cannot be run; its command has printed
 // its usage already when err is nil.

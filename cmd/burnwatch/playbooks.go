@@ -9,8 +9,13 @@ import (
 )
 
 func playbooksCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "lint" {
-		return usageError{errors.New("usage: burnwatch playbooks lint [--config F]")}
+	const usage = "usage: burnwatch playbooks lint [--config F]"
+	switch {
+	case len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help"):
+		fmt.Fprintln(stdout, usage)
+		return nil
+	case len(args) == 0 || args[0] != "lint":
+		return usageError{errors.New(usage)}
 	}
 	fs := newFlags("playbooks lint", stderr)
 	config := fs.String("config", "", "the config whose playbooks to check (default: the embedded default config)")

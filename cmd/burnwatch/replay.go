@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/ingest"
+	"github.com/burnwatch/burnwatch/readable"
 	"github.com/burnwatch/burnwatch/service"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/source"
@@ -25,8 +25,8 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	config := fs.String("config", "", "the config file (default: the embedded default config)")
 	data := fs.String("data", "", "the recorded OpenMetrics or Prometheus text file; - reads standard input, .gz is decompressed")
 	promURL := fs.String("prometheus", "", "instead of --data, read the history from this Prometheus server (or Thanos, Mimir, VictoriaMetrics)")
-	from := fs.String("from", "", "with --prometheus: the start of the history, RFC 3339 (a sample at this time is read)")
-	to := fs.String("to", "", "with --prometheus: the end of the history, RFC 3339 (default: now)")
+	from := fs.String("from", "", "with --prometheus: the start of the history (a sample at this time is read): RFC 3339, a date (UTC) or relative (now-1d)")
+	to := fs.String("to", "", "with --prometheus: the end of the history, in the same forms (default: now)")
 	format := fs.String("format", "", "the file's format, openmetrics or prometheus (default: prometheus for .prom and .txt, else openmetrics)")
 	output := fs.String("output", "json", "json: one JSON line per transition; text: one readable line per transition")
 	storage := fs.String("storage.path", "", "also keep what the replay counted in a burnwatch state directory (empty or older than the recording), for report and export")
@@ -105,8 +105,32 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
+	if st.SLOSeries == 0 {
+		what := "the recording " + *data
+		switch {
+		case *promURL != "":
+			what = "Prometheus at " + *promURL
+		case *data == "-":
+			what = "standard input"
+		}
+		return noSeriesRead(cfg, st, what)
+	}
 	summary(stderr, st, time.Since(start))
 	return nil
+}
+
+// noSeriesRead is the error of a replay that read no series any SLO
+// reads: nothing was evaluated, and "0 transitions" would read as health.
+func noSeriesRead(cfg *slo.Config, st ingest.Stats, from string) error {
+	var sels []string
+	for _, s := range cfg.SLOs {
+		sels = append(sels, fmt.Sprintf("%s reads %s and %s", s.Name, s.SLI.Total, s.SLI.Errors))
+	}
+	if st.Series == 0 {
+		return fmt.Errorf("%s has no samples: nothing to evaluate (%s)", from, strings.Join(sels, "; "))
+	}
+	return fmt.Errorf("none of the %d series of %s matches an SLO's selectors, so nothing was evaluated (%s, from %s); replay with the config the recording was made for (--config)",
+		st.Series, from, strings.Join(sels, "; "), cfg.File)
 }
 
 // prometheusHistory reads every SLO's total and error series from a
@@ -116,14 +140,15 @@ func prometheusHistory(ctx context.Context, cfg *slo.Config, url, from, to strin
 	if from == "" {
 		return nil, nil, usageError{errors.New("--prometheus needs --from, the start of the history to replay")}
 	}
-	start, err := time.Parse(time.RFC3339, from)
+	now := time.Now()
+	start, err := parseTime("from", from, now)
 	if err != nil {
-		return nil, nil, usageError{fmt.Errorf("--from: %w", err)}
+		return nil, nil, err
 	}
-	end := time.Now()
+	end := now
 	if to != "" {
-		if end, err = time.Parse(time.RFC3339, to); err != nil {
-			return nil, nil, usageError{fmt.Errorf("--to: %w", err)}
+		if end, err = parseTime("to", to, now); err != nil {
+			return nil, nil, err
 		}
 	}
 	if !end.After(start) {
@@ -154,7 +179,11 @@ func writeJSON(w *bufio.Writer, t burnrate.Transition) error {
 
 // writeText writes a transition as a person reads it:
 //
-//	2026-11-05T02:01:00Z FIRING   page   cypher-availability{database="db-1"} burn 1h=16.67 5m=200 codes Neo.DatabaseError.General.UnknownError×1000 playbook=database-unavailable
+//	2026-11-05T02:01:00Z FIRING   page   cypher-availability{database="db-1"} burn 1h=16.7 5m=200 codes Neo.DatabaseError.General.UnknownError×1000 playbook=database-unavailable
+//
+// Numbers are written as people write them (readable): a burn of 10000 is
+// 10000, never 1e+04. Labels and codes come from the recording and are
+// written through readable.Text.
 func writeText(w *bufio.Writer, t burnrate.Transition) error {
 	fmt.Fprintf(w, "%s %-8s %-6s ", t.Time.Format(time.RFC3339), strings.ToUpper(t.State.String()), t.Severity)
 	if t.Alert == burnrate.UserFaultSurgeAlert {
@@ -162,13 +191,13 @@ func writeText(w *bufio.Writer, t burnrate.Transition) error {
 	} else {
 		fmt.Fprintf(w, "%s%s burn", t.SLO, t.Labels)
 		for _, r := range t.BurnRates {
-			fmt.Fprintf(w, " %s=%.4g", model.Duration(r.Window), r.Rate)
+			fmt.Fprintf(w, " %s=%s", model.Duration(r.Window), readable.Number(r.Rate))
 		}
 	}
 	if len(t.Codes) > 0 {
 		w.WriteString(" codes")
 		for _, c := range t.Codes {
-			fmt.Fprintf(w, " %s×%s", c.Code, strconv.FormatFloat(c.Count, 'f', -1, 64))
+			fmt.Fprintf(w, " %s×%s", readable.Text(c.Code), readable.Number(c.Count))
 		}
 	}
 	if t.Playbook != "" {

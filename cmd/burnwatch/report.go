@@ -16,9 +16,9 @@ import (
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
 	state := addStateFlags(fs)
-	week := fs.String("week", "", "the ISO week, such as 2026-W47 (default: the last complete week)")
-	from := fs.String("from", "", "the start of another span instead of a week (RFC 3339 or a date, UTC)")
-	to := fs.String("to", "", "the end of that span")
+	week := fs.String("week", "", "the ISO week, such as 2026-W47, or a time within it, such as now-7d (default: the last complete week)")
+	from := fs.String("from", "", "the start of another span instead of a week: RFC 3339, a date (UTC) or relative (now-2h)")
+	to := fs.String("to", "", "the end of that span, in the same forms")
 	format := fs.String("format", "md", "md, html, json or csv")
 	out := fs.String("out", "", "a directory to write the report to, as burnwatch-WEEK.FORMAT (default: standard output)")
 	if err := parseFlags(fs, args); err != nil {
@@ -36,10 +36,11 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usageError{fmt.Errorf("give --week, or both --from and --to")}
 		}
 		var err error
-		if start, err = parseTime("from", *from); err != nil {
+		now := time.Now()
+		if start, err = parseTime("from", *from, now); err != nil {
 			return err
 		}
-		if end, err = parseTime("to", *to); err != nil {
+		if end, err = parseTime("to", *to, now); err != nil {
 			return err
 		}
 		if !end.After(start) {
@@ -49,9 +50,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		q.Set("to", end.UTC().Format(time.RFC3339))
 		name = "burnwatch-" + start.UTC().Format("20060102T1504Z") + "-" + end.UTC().Format("20060102T1504Z")
 	default:
-		wk, err := service.WeekStart(*week, time.Now())
+		wk, err := parseWeek(*week, time.Now())
 		if err != nil {
-			return usageError{err}
+			return err
 		}
 		start, end = wk, wk.Add(7*24*time.Hour)
 		y, n := start.ISOWeek()

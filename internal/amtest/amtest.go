@@ -62,14 +62,18 @@ func Binary(t testing.TB) string {
 
 // Start starts Alertmanager on 127.0.0.1 and a free port, routing every
 // alert to webhookURL, waits until it is ready and returns its base URL.
-// Alertmanager is stopped when the test ends: start the webhook's server
-// before calling Start, so that Alertmanager stops first.
-func Start(t testing.TB, webhookURL string) (url string) {
+// extra is appended to its configuration file: top-level sections such as
+// inhibit_rules. Alertmanager is stopped when the test ends: start the
+// webhook's server before calling Start, so that Alertmanager stops first.
+func Start(t testing.TB, webhookURL string, extra ...string) (url string) {
 	t.Helper()
 	bin := Binary(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "alertmanager.yml")
 	text := fmt.Sprintf(config, dur(GroupWait), dur(GroupInterval), dur(RepeatInterval), webhookURL)
+	for _, e := range extra {
+		text += e
+	}
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/burnwatch/burnwatch/notify"
+	"github.com/burnwatch/burnwatch/readable"
 )
 
 // postableAlert is one element of the body of POST /api/v2/alerts
@@ -25,10 +26,14 @@ type postableAlert struct {
 
 // Labels and annotations burnwatch sets.
 const (
-	labelAlertName = "alertname"          // "burnwatch:" + the alert's kind
+	labelAlertName = "alertname"          // "burnwatch:" + the alert's kind, or Config.AlertName's
 	labelSLO       = "slo"                // the SLO's name
-	labelSeverity  = "severity"           // page or ticket
+	labelSeverity  = "severity"           // critical or warning, or Config.Severity's
 	labelAlertID   = "burnwatch_alert_id" // the alert's stable identity
+	// labelInstance names the SLO instance whatever the severity, so that
+	// one inhibit rule can silence the ticket of an instance whose page
+	// fires: equal: [alertname, burnwatch_instance] (docs/notify.md).
+	labelInstance  = "burnwatch_instance"
 	alertNameScope = "burnwatch:"
 
 	annotationSummary     = "summary"
@@ -44,24 +49,39 @@ const maxInstances = 10
 //
 // The labels are the instance's, then burnwatch's own, which win a clash:
 // alertname, slo, severity and burnwatch_alert_id identify the alert, and
-// Alertmanager tells alerts apart by their labels. An empty label value is
-// left out, as Prometheus does: it means the label is absent.
+// Alertmanager tells alerts apart by their labels; burnwatch_instance is
+// the SLO and the instance's labels, the same for the page and the ticket
+// of one instance. An empty label value is left out, as Prometheus does:
+// it means the label is absent.
 func (r *Receiver) alert(n notify.Notification) postableAlert {
-	ls := make(map[string]string, len(n.Labels)+4)
+	ls := make(map[string]string, len(n.Labels)+5)
 	for k, v := range n.Labels {
 		if v != "" {
 			ls[k] = v
 		}
 	}
+	inst := instance(n.SLO, ls)
+	name, ok := r.alertName[n.Kind]
+	if !ok {
+		name = alertNameScope + n.Kind
+	}
+	severity, ok := r.severity[n.Severity]
+	if !ok {
+		severity = n.Severity // a severity the map does not name is passed as it is
+	}
 	maps.Copy(ls, map[string]string{
-		labelAlertName: alertNameScope + n.Kind,
+		labelAlertName: name,
 		labelSLO:       n.SLO,
-		labelSeverity:  n.Severity,
+		labelSeverity:  severity,
 		labelAlertID:   n.AlertID,
+		labelInstance:  inst,
 	})
+	// The annotations are prose for a human: the summary's control
+	// characters and bidi controls are escaped (readable.Text); the
+	// description's lines are escaped one by one.
 	as := map[string]string{}
 	if n.Summary != "" {
-		as[annotationSummary] = n.Summary
+		as[annotationSummary] = readable.Text(n.Summary)
 	}
 	if d := description(n); d != "" {
 		as[annotationDescription] = d
@@ -86,10 +106,20 @@ func (r *Receiver) alert(n notify.Notification) postableAlert {
 	return a
 }
 
+// instance names an SLO instance as Prometheus writes a series, from the
+// SLO and the instance's non-empty labels: cypher-availability{database="db-2"};
+// an SLO-wide alert is the SLO's name alone.
+func instance(slo string, ls map[string]string) string {
+	if len(ls) == 0 {
+		return slo
+	}
+	return slo + labels.FromMap(ls).String()
+}
+
 // description is what the responder reads below the summary: one line
 // each for the burn rates, the budget, the surge and the error codes.
 //
-//	1h burns 39.4×, 5m burns 200.0×
+//	1h burns 39.4×, 5m burns 200×
 //	budget remaining: 92.3%
 //	codes: Neo.DatabaseError.General.UnknownError (platform, 998)
 func description(n notify.Notification) string {
@@ -97,12 +127,12 @@ func description(n notify.Notification) string {
 	if len(n.BurnRates) > 0 {
 		rates := make([]string, len(n.BurnRates))
 		for i, b := range n.BurnRates {
-			rates[i] = fmt.Sprintf("%s burns %.1f×", b.Window, b.Rate)
+			rates[i] = fmt.Sprintf("%s burns %s", b.Window, readable.Rate(b.Rate))
 		}
 		lines = append(lines, strings.Join(rates, ", "))
 	}
 	if n.Kind == "burn-rate" {
-		lines = append(lines, fmt.Sprintf("budget remaining: %.1f%%", 100*n.BudgetRemaining))
+		lines = append(lines, "budget remaining: "+readable.Percent(n.BudgetRemaining))
 	}
 	if n.Fleet > 0 {
 		line := fmt.Sprintf("%d of %d instances surging", n.Surging, n.Fleet)
@@ -122,9 +152,12 @@ func description(n notify.Notification) string {
 	if len(n.Codes) > 0 {
 		codes := make([]string, len(n.Codes))
 		for i, c := range n.Codes {
-			codes[i] = fmt.Sprintf("%s (%s, %.0f)", c.Code, c.Class, c.Count)
+			codes[i] = fmt.Sprintf("%s (%s, %s)", c.Code, c.Class, readable.Number(c.Count))
 		}
 		lines = append(lines, "codes: "+strings.Join(codes, ", "))
+	}
+	for i, l := range lines {
+		lines[i] = readable.Text(l)
 	}
 	return strings.Join(lines, "\n")
 }

@@ -63,6 +63,10 @@ type Receiver struct {
 	client    *http.Client
 	now       func() time.Time
 	log       *slog.Logger
+	// alertName and severity map burnwatch's kinds and severities to the
+	// alertname and severity labels.
+	alertName map[string]string
+	severity  map[string]string
 }
 
 var _ notify.Receiver = (*Receiver)(nil)
@@ -97,6 +101,8 @@ func New(name string, c Config, opts ...Option) (*Receiver, error) {
 		client:    &http.Client{},
 		now:       time.Now,
 		log:       slog.Default(),
+		alertName: c.alertNames(),
+		severity:  c.severities(),
 	}
 	if r.timeout == 0 {
 		r.timeout = DefaultTimeout

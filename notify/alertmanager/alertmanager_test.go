@@ -353,8 +353,83 @@ func TestBurnwatchLabelsWinAClashWithInstanceLabels(t *testing.T) {
 	if err := json.Unmarshal((<-reqs).body, &alerts); err != nil || len(alerts) != 1 {
 		t.Fatalf("body: %v, %d alerts", err, len(alerts))
 	}
-	want := map[string]string{"severity": "page", "alertname": "burnwatch:burn-rate", "slo": "cypher-availability", "burnwatch_alert_id": n.AlertID, "database": "db-2"}
+	want := map[string]string{"severity": "critical", "alertname": "burnwatch:burn-rate", "slo": "cypher-availability", "burnwatch_alert_id": n.AlertID, "burnwatch_instance": `cypher-availability{alertname="db", burnwatch_alert_id="y", database="db-2", severity="sev1", slo="x"}`, "database": "db-2"}
 	if fmt.Sprint(alerts[0].Labels) != fmt.Sprint(want) {
 		t.Errorf("labels %v, want %v", alerts[0].Labels, want)
+	}
+}
+
+// TestCheckRefusesWhatNewRefuses: `burnwatch check` runs Check and serve
+// runs New; a credential file New refuses fails Check too, naming the field.
+func TestCheckRefusesWhatNewRefuses(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	good := filepath.Join(dir, "good")
+	os.WriteFile(empty, nil, 0o600)
+	os.WriteFile(good, []byte("token\n"), 0o600)
+	for _, tc := range []struct {
+		name string
+		c    alertmanager.Config
+		want string
+	}{
+		{"a readable token passes", alertmanager.Config{URL: "http://am:9093", BearerTokenFile: good}, ""},
+		{"an empty token fails", alertmanager.Config{URL: "http://am:9093", BearerTokenFile: empty}, "bearer_token_file: " + empty + " is empty"},
+		{"a missing password fails", alertmanager.Config{URL: "http://am:9093", BasicAuth: &alertmanager.BasicAuth{Username: "u", PasswordFile: filepath.Join(dir, "nope")}}, "basic_auth.password_file: reading credentials: open "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.c.Check()
+			_, newErr := alertmanager.New("am", tc.c)
+			if (err == nil) != (newErr == nil) {
+				t.Fatalf("Check() = %v but New() = %v", err, newErr)
+			}
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)) {
+				t.Errorf("Check() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestAlertNameAndSeverityFollowTheConfig: alertname and severity are
+// Alertmanager's conventional burnwatch:<kind> and critical/warning unless
+// the receiver's config maps them, entry by entry.
+func TestAlertNameAndSeverityFollowTheConfig(t *testing.T) {
+	ticket := page()
+	ticket.Severity = "ticket"
+	surge := page()
+	surge.Kind, surge.Severity = "user-fault-surge", "ticket"
+	for _, tc := range []struct {
+		name                   string
+		c                      alertmanager.Config
+		n                      notify.Notification
+		wantName, wantSeverity string
+	}{
+		{"a page is critical by default", alertmanager.Config{}, page(), "burnwatch:burn-rate", "critical"},
+		{"a ticket is a warning by default", alertmanager.Config{}, ticket, "burnwatch:burn-rate", "warning"},
+		{"a mapped kind takes its name", alertmanager.Config{AlertName: map[string]string{"burn-rate": "ErrorBudgetBurn"}}, page(), "ErrorBudgetBurn", "critical"},
+		{"a kind the map leaves out keeps the default", alertmanager.Config{AlertName: map[string]string{"burn-rate": "ErrorBudgetBurn"}}, surge, "burnwatch:user-fault-surge", "warning"},
+		{"a mapped severity takes its value", alertmanager.Config{Severity: map[string]string{"ticket": "info"}}, ticket, "burnwatch:burn-rate", "info"},
+		{"mapping the ticket leaves the page critical", alertmanager.Config{Severity: map[string]string{"ticket": "info"}}, page(), "burnwatch:burn-rate", "critical"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, reqs := fakeAlertmanager(t, http.StatusOK, nil, "")
+			tc.c.URL = url
+			r := newReceiver(t, tc.c)
+			if _, err := r.Notify(context.Background(), tc.n); err != nil {
+				t.Fatal(err)
+			}
+			var alerts []struct{ Labels map[string]string }
+			if err := json.Unmarshal((<-reqs).body, &alerts); err != nil || len(alerts) != 1 {
+				t.Fatalf("body: %v, %d alerts", err, len(alerts))
+			}
+			if l := alerts[0].Labels; l["alertname"] != tc.wantName || l["severity"] != tc.wantSeverity || l["burnwatch_instance"] != `cypher-availability{database="db-2", orchestra="eu-1"}` {
+				t.Errorf("labels %v; want alertname %s, severity %s and the instance", l, tc.wantName, tc.wantSeverity)
+			}
+		})
+	}
+	err := alertmanager.Config{URL: "http://am:9093", AlertName: map[string]string{"burnrate": "X", "no-data": ""}, Severity: map[string]string{"page": " "}}.Validate()
+	for _, want := range []string{`alert_name: "burnrate" is not one of burn-rate, user-fault-surge, no-data`, `alert_name.no-data: "" is not a label value`, `severity.page: " " is not a label value`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate: %v\nwant it to say %s", err, want)
+		}
 	}
 }

@@ -4,7 +4,7 @@
 // playbook link:
 //
 //	20:36:00  PAGE FIRING  burn-rate cypher-availability{database="db-2"}
-//	          1h burns 39.4×, 5m burns 200.0×
+//	          1h burns 39.4×, 5m burns 200×
 //	          codes: Neo.DatabaseError.General.UnknownError (platform, 998)
 //	          playbook: http://127.0.0.1:9099/playbooks/database-unavailable
 package console
@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/burnwatch/burnwatch/notify"
+	"github.com/burnwatch/burnwatch/readable"
 )
 
 // DefaultName is a console receiver's name unless WithName gives another.
@@ -81,22 +82,28 @@ func (r *Receiver) Notify(_ context.Context, n notify.Notification) (retry bool,
 // the time of the transition in loc, severity, state, alert and instance,
 // then one indented line each for the burn rates, a surge's instances,
 // the error codes, the playbook and the dashboard, when there are any.
+//
+// Every line is written through readable.Text, so that a label value or
+// an error code can neither start a line of its own (a forged "RESOLVED")
+// nor send escape sequences to the terminal; numbers are written by
+// readable ("1000×", not "1e+03×").
 func Format(n notify.Notification, loc *time.Location) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s  %s %s  %s %s", n.Time.In(loc).Format(time.TimeOnly), strings.ToUpper(n.Severity), strings.ToUpper(n.State), n.Kind, n.SLO)
+	head := fmt.Sprintf("%s  %s %s  %s %s", n.Time.In(loc).Format(time.TimeOnly), strings.ToUpper(n.Severity), strings.ToUpper(n.State), n.Kind, n.SLO)
 	if len(n.Labels) > 0 {
-		b.WriteString(labels.FromMap(n.Labels).String())
+		head += labels.FromMap(n.Labels).String()
 	}
+	b.WriteString(readable.Text(head))
 	b.WriteByte('\n')
 	line := func(format string, args ...any) {
 		b.WriteString(indent)
-		fmt.Fprintf(&b, format, args...)
+		b.WriteString(readable.Text(fmt.Sprintf(format, args...)))
 		b.WriteByte('\n')
 	}
 	if len(n.BurnRates) > 0 {
 		rates := make([]string, len(n.BurnRates))
 		for i, r := range n.BurnRates {
-			rates[i] = fmt.Sprintf("%s burns %.1f×", r.Window, r.Rate)
+			rates[i] = fmt.Sprintf("%s burns %s", r.Window, readable.Rate(r.Rate))
 		}
 		line("%s", strings.Join(rates, ", "))
 	}
@@ -118,7 +125,7 @@ func Format(n notify.Notification, loc *time.Location) []byte {
 	if len(n.Codes) > 0 {
 		codes := make([]string, len(n.Codes))
 		for i, c := range n.Codes {
-			codes[i] = fmt.Sprintf("%s (%s, %.0f)", c.Code, c.Class, c.Count)
+			codes[i] = fmt.Sprintf("%s (%s, %s)", c.Code, c.Class, readable.Number(c.Count))
 		}
 		line("codes: %s", strings.Join(codes, ", "))
 	}

@@ -34,7 +34,7 @@ func demoPage() notify.Notification {
 
 func TestThePageReadsAsTheREADMEShowsIt(t *testing.T) {
 	const want = `20:36:00  PAGE FIRING  burn-rate cypher-availability{database="db-2"}
-          1h burns 39.4×, 5m burns 200.0×
+          1h burns 39.4×, 5m burns 200×
           codes: Neo.DatabaseError.General.UnknownError (platform, 998)
           playbook: http://127.0.0.1:9099/playbooks/database-unavailable
 `
@@ -81,6 +81,45 @@ func TestBlocksGolden(t *testing.T) {
 		}
 	}
 	golden.Check(t, filepath.Join("testdata", "blocks.golden"), out.Bytes())
+}
+
+// TestNumbersReadAsPeopleWriteThem: a burn rate of 1000 is "1000×", not
+// "1e+03×" or "1000.0×", and a fractional count is not printed as noise.
+func TestNumbersReadAsPeopleWriteThem(t *testing.T) {
+	n := demoPage()
+	n.BurnRates = []notify.BurnRate{{Window: "1h", Rate: 16.666666666666668}, {Window: "5m", Rate: 1000}}
+	n.Codes[0].Count = 20500.000000000004
+	got := string(console.Format(n, cet))
+	for _, want := range []string{"1h burns 16.7×, 5m burns 1000×\n", "(platform, 20500)\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+}
+
+// TestTenantTextCannotForgeALineOrReachTheTerminal: a database named with
+// a line break, an error code carrying ANSI escapes and a bidi override
+// are shown escaped; the block keeps its own lines and nothing else.
+func TestTenantTextCannotForgeALineOrReachTheTerminal(t *testing.T) {
+	n := demoPage()
+	n.Labels = map[string]string{"database": "db-2\n20:37:00  PAGE RESOLVED  burn-rate cypher-availability{database=\"db-2\"}"}
+	n.Codes = []notify.Code{{Code: "Neo.X\n          playbook: http://evil.example/\x1b[2J\u202e", Class: "platform", Count: 3}}
+	n.DashboardURL = "https://grafana.example/d/x?var-database=db-2\rRESOLVED"
+	got := string(console.Format(n, cet))
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d lines, want 5 (head, burn rates, codes, playbook, dashboard):\n%s", len(lines), got)
+	}
+	for _, bad := range []string{"\x1b", "\u202e", "\r", "evil.example/\n"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("the block carries %q:\n%q", bad, got)
+		}
+	}
+	for _, want := range []string{`\x1b[2J`, `\u202e`, `db-2\n20:37:00`, `db-2\rRESOLVED`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing the escaped %s in:\n%s", want, got)
+		}
+	}
 }
 
 func TestNilLocationIsLocalTime(t *testing.T) {

@@ -129,6 +129,19 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Check returns what Validate returns and, when that is nil, what New
+// would refuse of the routing key: a file that cannot be read, a variable
+// that is not set, a key that is empty or not 32 characters. It is what
+// `burnwatch check` runs, so that a config it passes is one serve starts
+// with. Like New's, its errors never quote the key.
+func (c Config) Check() error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	_, err := c.readKey()
+	return err
+}
+
 // severities returns DefaultSeverity overridden by c.Severity.
 func (c Config) severities() map[string]string {
 	m := make(map[string]string, len(DefaultSeverity)+len(c.Severity))
@@ -138,29 +151,31 @@ func (c Config) severities() map[string]string {
 }
 
 // readKey reads the routing key from the file or the variable the config
-// names, trimmed. Its errors name where the key was looked for and, for
-// a key of the wrong length, its length: never the key.
+// names, trimmed. Its errors are FieldErrors that name where the key was
+// looked for and, for a key of the wrong length, its length: never the key.
 func (c Config) readKey() (*routingKey, error) {
-	var raw, where string
+	var raw, field, where string
 	if c.RoutingKeyFile != "" {
+		field = "routing_key_file"
 		b, err := os.ReadFile(c.RoutingKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("routing_key_file: reading the routing key: %w", err)
+			return nil, FieldError{field, fmt.Sprintf("reading the routing key: %v", err)}
 		}
-		raw, where = string(b), "routing_key_file: "+c.RoutingKeyFile
+		raw, where = string(b), c.RoutingKeyFile
 	} else {
+		field = "routing_key_env"
 		v, ok := os.LookupEnv(c.RoutingKeyEnv)
 		if !ok {
-			return nil, fmt.Errorf("routing_key_env: the environment variable %s is not set", c.RoutingKeyEnv)
+			return nil, FieldError{field, fmt.Sprintf("the environment variable %s is not set", c.RoutingKeyEnv)}
 		}
-		raw, where = v, "routing_key_env: the environment variable "+c.RoutingKeyEnv
+		raw, where = v, "the environment variable "+c.RoutingKeyEnv
 	}
 	key := strings.TrimSpace(raw)
 	if key == "" {
-		return nil, fmt.Errorf("%s holds no routing key", where)
+		return nil, FieldError{field, where + " holds no routing key"}
 	}
 	if n := utf8.RuneCountInString(key); n != routingKeyLen {
-		return nil, fmt.Errorf("%s holds a key of %d characters; a PagerDuty routing (integration) key has %d", where, n, routingKeyLen)
+		return nil, FieldError{field, fmt.Sprintf("%s holds a key of %d characters; a PagerDuty routing (integration) key has %d", where, n, routingKeyLen)}
 	}
 	return &routingKey{key}, nil
 }

@@ -147,3 +147,39 @@ func TestNewReadsTheRoutingKey(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestCheckRefusesWhatNewRefuses: `burnwatch check` runs Check, and serve
+// runs New; a key file or variable that New refuses must fail Check with
+// the same FieldError, and one New accepts must pass it.
+func TestCheckRefusesWhatNewRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		config    func(t *testing.T) Config
+		wantField string // "" when both accept
+	}{
+		{"a good key file passes", func(t *testing.T) Config { return Config{RoutingKeyFile: writeKey(t, testKey+"\n")} }, ""},
+		{"a key file of the wrong length fails", func(t *testing.T) Config { return Config{RoutingKeyFile: writeKey(t, "not-a-key")} }, "routing_key_file"},
+		{"an empty key file fails", func(t *testing.T) Config { return Config{RoutingKeyFile: writeKey(t, "\n")} }, "routing_key_file"},
+		{"a missing key file fails", func(*testing.T) Config { return Config{RoutingKeyFile: "/nonexistent/routing-key"} }, "routing_key_file"},
+		{"an unset key variable fails", func(*testing.T) Config { return Config{RoutingKeyEnv: "PD_CHECK_UNSET"} }, "routing_key_env"},
+		{"an invalid config fails on its field", func(*testing.T) Config { return Config{RoutingKeyEnv: "PD-KEY"} }, "routing_key_env"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.config(t)
+			checkErr := c.Check()
+			_, newErr := New("oncall", c)
+			if (checkErr == nil) != (newErr == nil) {
+				t.Fatalf("Check() = %v but New() = %v", checkErr, newErr)
+			}
+			if tc.wantField == "" {
+				return
+			}
+			if got := fields(checkErr); len(got) != 1 || got[0] != tc.wantField {
+				t.Errorf("Check() = %v; want one FieldError for %s", checkErr, tc.wantField)
+			}
+			if !strings.Contains(newErr.Error(), checkErr.Error()) {
+				t.Errorf("New() = %v; want it to say what Check says: %v", newErr, checkErr)
+			}
+		})
+	}
+}

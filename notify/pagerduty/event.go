@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/burnwatch/burnwatch/notify"
+	"github.com/burnwatch/burnwatch/readable"
 )
 
 // The Events API v2's limits (developer.pagerduty.com, "Send an Alert
@@ -150,13 +151,16 @@ func (r *Receiver) event(n notify.Notification) (*pagerduty.V2Event, error) {
 	if len(n.Codes) > 0 && n.Codes[0].Code != "" {
 		class = n.Codes[0].Code
 	}
+	// What PagerDuty shows as text is written through readable.Text: a
+	// code or label value cannot break the incident's title into lines or
+	// reorder it with bidi controls.
 	p := &pagerduty.V2Payload{
-		Summary:   notify.Truncate(summary, maxSummary),
-		Source:    source,
+		Summary:   notify.Truncate(readable.Text(summary), maxSummary),
+		Source:    readable.Text(source),
 		Severity:  severity,
 		Component: r.component,
-		Group:     n.SLO,
-		Class:     class,
+		Group:     readable.Text(n.SLO),
+		Class:     readable.Text(class),
 	}
 	if !n.Time.IsZero() {
 		p.Timestamp = n.Time.UTC().Format(time.RFC3339)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
 	"strings"
 	"testing"
@@ -198,5 +199,51 @@ func TestAnEmptySummaryStillSaysWhatFiredWhere(t *testing.T) {
 	notifyOK(t, r, n)
 	if events, _ := f.received(); events[0].Payload.Summary != `burn-rate cypher-availability {database="db-1"}` {
 		t.Errorf("summary = %q", events[0].Payload.Summary)
+	}
+}
+
+// TestTextPagerDutyShowsCarriesNoControlCharacters: the summary and class
+// are the incident's title and grouping in PagerDuty; a line break, an
+// ANSI escape or a bidi override from a tenant's code or database name is
+// shown escaped, never passed on.
+func TestTextPagerDutyShowsCarriesNoControlCharacters(t *testing.T) {
+	f := newFakeEvents(t)
+	r := newReceiver(t, f, nil)
+	n := firing()
+	n.Summary = "[PAGE] cypher-availability {database=\"db-1\"}\nRESOLVED: all good\x1b[8m"
+	n.Codes = []notify.Code{{Code: "Neo.X\u202eSyntaxError\r\n", Class: "platform", Count: 1}}
+	notifyOK(t, r, n)
+	events, _ := f.received()
+	p := events[0].Payload
+	if want := `[PAGE] cypher-availability {database="db-1"}\nRESOLVED: all good\x1b[8m`; p.Summary != want {
+		t.Errorf("summary = %q, want %q", p.Summary, want)
+	}
+	if want := `Neo.X\u202eSyntaxError\r\n`; p.Class != want {
+		t.Errorf("class = %q, want %q", p.Class, want)
+	}
+}
+
+// TestWarningsGoToTheServicesLogger: a link left out is a warning in the
+// logger given with WithLogger (the service's, with its --log.format),
+// not in slog.Default(), which writes through the standard log package.
+func TestWarningsGoToTheServicesLogger(t *testing.T) {
+	f := newFakeEvents(t)
+	var log, fallback bytes.Buffer
+	defaultLog := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&fallback, nil)))
+	t.Cleanup(func() { slog.SetDefault(defaultLog) })
+	r, err := New("oncall", Config{RoutingKeyFile: writeKey(t, testKey), Endpoint: f.srv.URL},
+		WithLogger(slog.New(slog.NewJSONHandler(&log, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := firing()
+	n.PlaybookURL = "/playbooks/database-unavailable"
+	notifyOK(t, r, n)
+	if !strings.Contains(log.String(), `"level":"WARN","msg":"pagerduty link left out`) {
+		t.Errorf("the warning is not in the service's JSON log:\n%s", log.String())
+	}
+	if fallback.Len() > 0 {
+		t.Errorf("the default logger got: %s", fallback.String())
 	}
 }

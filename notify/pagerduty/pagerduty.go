@@ -27,8 +27,9 @@ import (
 
 // Receiver delivers notifications to one PagerDuty integration.
 type Receiver struct {
-	// Log receives a debug line for every delivery; nil is slog.Default().
-	// Set it before use.
+	// Log receives a debug line for every delivery and a warning for a
+	// link left out; nil is slog.Default(). Set it before use, or with
+	// WithLogger.
 	Log *slog.Logger
 
 	name      string
@@ -43,9 +44,16 @@ type Receiver struct {
 
 var _ notify.Receiver = (*Receiver)(nil)
 
+// Option changes a Receiver from its defaults.
+type Option func(*Receiver)
+
+// WithLogger logs deliveries (at debug level) and warnings to l, the
+// service's logger with its format and level, instead of slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(r *Receiver) { r.Log = l } }
+
 // New returns the receiver name for c, reading its routing key now so
 // that a missing or malformed key fails at start, not at the first page.
-func New(name string, c Config) (*Receiver, error) {
+func New(name string, c Config, opts ...Option) (*Receiver, error) {
 	if name == "" {
 		return nil, errors.New("pagerduty receiver: no name")
 	}
@@ -73,7 +81,7 @@ func New(name string, c Config) (*Receiver, error) {
 	// for the REST API, which this receiver never calls.
 	client := pagerduty.NewClient("", pagerduty.WithV2EventsAPIEndpoint(endpoint))
 	client.HTTPClient = recorder{&http.Client{Timeout: timeout}}
-	return &Receiver{
+	r := &Receiver{
 		name:      name,
 		key:       key,
 		where:     u.Redacted(),
@@ -81,7 +89,11 @@ func New(name string, c Config) (*Receiver, error) {
 		severity:  c.severities(),
 		component: component,
 		now:       time.Now,
-	}, nil
+	}
+	for _, o := range opts {
+		o(r)
+	}
+	return r, nil
 }
 
 // Name is the receiver's name in the config.

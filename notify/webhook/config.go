@@ -80,6 +80,20 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Check returns what Validate returns and, when that is nil, what New
+// would refuse of the secret file: one that cannot be read or is empty.
+// It is what `burnwatch check` runs, so that a config it passes is one
+// serve starts with. It never quotes the secret.
+func (c Config) Check() error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if _, err := readSecret(c.SecretFile); err != nil {
+		return fmt.Errorf("secret_file: %w", err)
+	}
+	return nil
+}
+
 func isReserved(name string) bool {
 	for _, r := range reserved {
 		if http.CanonicalHeaderKey(name) == http.CanonicalHeaderKey(r) {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/burnwatch/burnwatch/notify"
+	"github.com/burnwatch/burnwatch/readable"
 )
 
 // Version is the version of the body's schema.
@@ -28,7 +29,9 @@ type Payload struct {
 	Onset  time.Time `json:"onset,omitzero"`
 	SentAt time.Time `json:"sent_at"` // when this request was made; signed
 	// Summary is one line for a human: SLO, instance, how fast the budget
-	// burns.
+	// burns. It is prose, so its control characters and bidi controls
+	// are escaped (readable.Text): it stays one line wherever a chat or a
+	// ticket shows it. Labels and codes are data and kept exact.
 	Summary   string            `json:"summary"`
 	BurnRates []notify.BurnRate `json:"burn_rates"` // per window, long before short; [] if none
 	// BudgetRemaining is the fraction of the period's budget left;
@@ -58,7 +61,7 @@ func payload(n notify.Notification, sent time.Time) Payload {
 		Time:            n.Time.UTC(),
 		Onset:           n.Onset.UTC(),
 		SentAt:          sent.UTC(),
-		Summary:         n.Summary,
+		Summary:         readable.Text(n.Summary),
 		BurnRates:       n.BurnRates,
 		BudgetRemaining: n.BudgetRemaining,
 		Codes:           n.Codes,

@@ -387,3 +387,56 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckRefusesWhatNewRefuses: `burnwatch check` runs Check and serve
+// runs New; a secret file New refuses fails Check too, naming the field.
+func TestCheckRefusesWhatNewRefuses(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	good := filepath.Join(dir, "good")
+	os.WriteFile(empty, []byte(" \n"), 0o600)
+	os.WriteFile(good, []byte("s3cret\n"), 0o600)
+	for _, tc := range []struct {
+		name, file, want string
+	}{
+		{"a readable secret passes", good, ""},
+		{"an empty secret fails", empty, "secret_file: " + empty + " is empty"},
+		{"a missing secret fails", filepath.Join(dir, "missing"), "secret_file: reading the secret: open " + filepath.Join(dir, "missing")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := webhook.Config{URL: "https://hooks.example/x", SecretFile: tc.file}
+			err := c.Check()
+			_, newErr := webhook.New("hook", c)
+			if (err == nil) != (newErr == nil) {
+				t.Fatalf("Check() = %v but New() = %v", err, newErr)
+			}
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)) {
+				t.Errorf("Check() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestTheSummaryIsOneLineOfText: the summary is prose a chat or a ticket
+// shows; a line break, an escape sequence or a bidi override in it is sent
+// escaped, while labels and codes, which are data, stay exact.
+func TestTheSummaryIsOneLineOfText(t *testing.T) {
+	url, reqs := fakeReceiver(t, http.StatusOK, nil, "")
+	r := newReceiver(t, webhook.Config{URL: url})
+	n := page()
+	n.Summary = "[PAGE] db\nRESOLVED\x1b[0m\u202e"
+	n.Labels = map[string]string{"database": "db\n2"}
+	if _, err := r.Notify(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	var p webhook.Payload
+	if err := json.Unmarshal((<-reqs).body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if want := `[PAGE] db\nRESOLVED\x1b[0m\u202e`; p.Summary != want {
+		t.Errorf("summary %q, want %q", p.Summary, want)
+	}
+	if p.Labels["database"] != "db\n2" {
+		t.Errorf("labels %q; want the label value as it is", p.Labels)
+	}
+}
