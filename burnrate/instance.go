@@ -18,8 +18,8 @@ type Instance struct {
 	// Ordinal numbers the instances of a router, from 0 in the order they
 	// were made: an index for whoever keeps something per instance.
 	Ordinal int
-	store  Store
-	alerts [numSeverities]Alert
+	store   Store
+	alerts  [numSeverities]Alert
 	// fired is, per severity, the pair that fired most recently; its
 	// windows are the burn rates a transition reports.
 	fired [numSeverities]int8

@@ -108,15 +108,15 @@ type Series struct {
 	next     *Series // the next of the same hash
 	none     bool    // no SLO reads it
 	// batch and ref are the series' index in the batch being gathered.
-	batch *Batch
-	ref   uint32
-	recent   recent // increases of an error series over the last hour
-	hourly   hourly // and per hour over the last few
-	errors   bool
-	last     float64
-	lastTS   int64
-	seen     bool
-	dirty    bool
+	batch  *Batch
+	ref    uint32
+	recent recent // increases of an error series over the last hour
+	hourly hourly // and per hour over the last few
+	errors bool
+	last   float64
+	lastTS int64
+	seen   bool
+	dirty  bool
 }
 
 // Cursor returns the series' last sample: what the next increase is
