@@ -140,7 +140,7 @@ func (r *Result) WriteTable(w io.Writer) {
 	}
 	m := r.Machine
 	fmt.Fprintf(tw, "burnwatch scale: %s databases × %g days (%s series), seed %d\n", count(int64(r.Databases)), r.Days, count(int64(r.Series)), r.Seed)
-	fmt.Fprintf(tw, "machine: %d CPUs (%s), %.1f GiB, %s; %s; burnwatch %s\n\n", m.CPUs, m.CPUModel, m.MemoryGiB, m.Go, m.Prometheus, m.Burnwatch)
+	fmt.Fprintf(tw, "machine: %d CPUs (%s), %.1f GiB, %s; %s; %s\n\n", m.CPUs, m.CPUModel, m.MemoryGiB, m.Go, m.Prometheus, m.Burnwatch)
 
 	h := r.History
 	cached := "generated now"

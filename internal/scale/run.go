@@ -323,7 +323,11 @@ func measureSteady(ctx context.Context, log *slog.Logger, o Options, bw *burnwat
 		RSSBytes: bB.rss, Stages: map[string]*float64{}}
 	s.WallPerCycle = meanDelta(mA, mB, "burnwatch_evaluation_duration_seconds")
 	for _, st := range stages {
-		s.Stages[st] = meanDelta(mA, mB, "burnwatch_cycle_stage_seconds", "stage", st)
+		// Per cycle, not per observation: a stage may be observed more
+		// than once in a cycle (a read per source) or not at all.
+		if d := sumDelta(mA, mB, "burnwatch_cycle_stage_seconds_sum", "stage", st); d != nil {
+			s.Stages[st] = ptr(*d / cycles)
+		}
 	}
 	if v, ok := mB.sum("burnwatch_slo_instances"); ok && v > 0 {
 		s.Instances = int(v)
@@ -440,6 +444,17 @@ func meanDelta(a, b metrics, name string, match ...string) *float64 {
 		return nil
 	}
 	return ptr((sb - sa) / (cb - ca))
+}
+
+// sumDelta is the increase of a counter (or a histogram's _sum) between
+// two reads; nil when the second read has none.
+func sumDelta(a, b metrics, name string, match ...string) *float64 {
+	vb, ok := b.sum(name, match...)
+	if !ok {
+		return nil
+	}
+	va, _ := a.sum(name, match...)
+	return ptr(vb - va)
 }
 
 // poll calls done every so often until it says so, the process exits, ctx
