@@ -82,6 +82,10 @@ const (
 	Deduplicated                // already delivered (the same alert and state)
 	DeadLettered                // the receiver refused it for good (a 400)
 	Skipped                     // a resolve whose trigger was never delivered
+	// Superseded: not sent, replaced by a newer notification of the same
+	// alert, or a trigger of an alert no longer firing, on a replica that
+	// stood by or took over leadership (docs/deploy.md).
+	Superseded
 )
 
 func (r Reason) String() string {
@@ -98,6 +102,8 @@ func (r Reason) String() string {
 		return "dead_lettered"
 	case Skipped:
 		return "skipped"
+	case Superseded:
+		return "superseded"
 	}
 	return "unknown"
 }

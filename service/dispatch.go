@@ -36,6 +36,9 @@ func (s *Service) build(ctx context.Context, cfg *slo.Config) (*installation, er
 		if in.receivers, dashboard, err = s.buildReceivers(cfg); err != nil {
 			return nil, err
 		}
+		if in.heartbeat, err = newHeartbeat(cfg, in.receivers); err != nil {
+			return nil, err
+		}
 	}
 	if in.silences, err = s.loadSilences(ctx, cfg); err != nil {
 		return nil, err

@@ -69,6 +69,8 @@ type Metrics struct {
 	OldestPending        *prometheus.GaugeVec     // {receiver}: age of the oldest pending notification
 	ConfigReloads        *prometheus.CounterVec   // {outcome}: success, failure
 	ConfigLastReload     prometheus.Gauge         // 1 if the last reload succeeded
+	Leader               prometheus.Gauge         // 1 on the replica that sends (metrics_ha.go)
+	Heartbeats           *prometheus.CounterVec   // {outcome}: sent, or why not (metrics_ha.go)
 
 	// InstanceBurnRate is {slo,instance,window}; nil unless NewMetrics was
 	// asked for per-instance series.
@@ -206,6 +208,7 @@ func NewMetrics(reg prometheus.Registerer, perInstance bool) *Metrics {
 		m.CycleStage, m.CycleFailures, m.LastSuccessfulCycle, m.SourceLag, m.NotificationsPending, m.OldestPending,
 		m.ConfigReloads, m.ConfigLastReload,
 	)
+	m.registerHA(reg)
 	if perInstance {
 		m.InstanceBurnRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "burnwatch_instance_burn_rate",
@@ -391,7 +394,7 @@ func (m *Metrics) known(cfg *slo.Config, receivers map[string]notify.Receiver) {
 		m.SamplesRead.WithLabelValues(src.Name)
 	}
 	for name := range receivers {
-		for _, r := range []notify.Reason{notify.Sent, notify.Silenced, notify.InMaintenance, notify.DeadLettered, notify.Skipped} {
+		for _, r := range []notify.Reason{notify.Sent, notify.Silenced, notify.InMaintenance, notify.DeadLettered, notify.Skipped, notify.Superseded} {
 			m.Notifications.WithLabelValues(name, r.String())
 		}
 	}

@@ -84,7 +84,14 @@ func (s *Service) scheduledReports(ctx context.Context) {
 	if now.Before(s.nextReport) {
 		return
 	}
+	due := s.nextReport
 	s.nextReport = sched.Next(now.In(loc))
+	if !s.ledAt(due) {
+		// With two replicas, the report is the business of the one that
+		// led when it came due: sent once, by it (leader.go).
+		s.log.Info("scheduled report left to the leader", "due", due.Format(time.RFC3339))
+		return
+	}
 	from, _ := WeekStart("", now)
 	to := from.Add(7 * 24 * time.Hour)
 	rep, err := s.Report(ctx, from, to)

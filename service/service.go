@@ -63,6 +63,10 @@ type Options struct {
 	// Import makes the service count a recording (Import): nothing is
 	// pruned or forgotten by the clock.
 	Import bool
+	// Election, when set, makes this one of several replicas: it reads
+	// and evaluates, and sends only while it leads (leader.go). Nil runs
+	// alone, sending everything.
+	Election Election
 }
 
 // Timing of the loop, each with why.
@@ -129,6 +133,8 @@ type Service struct {
 	reportsSending sync.WaitGroup
 	// senders deliver the outbox, a worker per receiver.
 	senders *senders
+	// lead is whether this replica sends (leader.go).
+	lead leadership
 }
 
 // New loads the config, opens the store and restores the state a previous
@@ -173,6 +179,8 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		committed: make(chan struct{}, 1),
 		exports:   make(chan struct{}, 1),
 	}
+	s.lead.init(o.Election != nil)
+	s.metrics.setLeader(s.Leading())
 	s.senders = newSenders(s)
 	go s.write()
 	if err := s.install(ctx, cfg, nil); err != nil {
@@ -245,6 +253,7 @@ type installation struct {
 	silences      *silence.Set
 	playbooks     *playbooks.Set
 	playbooksHTTP http.Handler
+	heartbeat     *heartbeat // nil: none configured
 }
 
 // install builds what cfg needs and restores the engine from the store
@@ -304,9 +313,13 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	// A report being posted ends with ctx, so this wait is short.
 	defer s.reportsSending.Wait()
+	// The election outlives the senders: the lease is released (for the
+	// other replica to take at once) only once nothing is being sent.
+	stopCampaign := s.startLeading(ctx)
 	s.runFeeds(ctx)
 	stopSending()
 	wg.Wait()
+	stopCampaign()
 	return s.shutdown()
 }
 

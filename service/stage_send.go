@@ -38,6 +38,10 @@ type senders struct {
 	log       *slog.Logger
 	now       func() time.Time
 	wake      <-chan struct{}
+	// leading says whether this replica sends; standby is told of each
+	// commit with notifications while it does not (leader.go).
+	leading func() bool
+	standby func()
 
 	mu sync.Mutex
 	// resent is when each receiver last had its firing alerts re-posted.
@@ -52,6 +56,8 @@ func newSenders(s *Service) *senders {
 		log:       s.log,
 		now:       s.now,
 		wake:      s.committed,
+		leading:   s.Leading,
+		standby:   s.lead.wakeTrim,
 		resent:    map[string]int64{},
 	}
 }
@@ -70,11 +76,20 @@ func (ss *senders) run(ctx context.Context) {
 	tick := time.NewTicker(deliverEvery)
 	defer tick.Stop()
 	for {
+		woken := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-ss.wake:
+			woken = true
+		}
+		if !ss.leading() {
+			if woken {
+				ss.standby()
+			}
+			ss.gauge(ctx)
+			continue
 		}
 		for name := range ss.receivers() {
 			w, ok := workers[name]
@@ -124,6 +139,9 @@ type Resender interface {
 // the workers do, in the caller's goroutine. Tests call it with their own
 // clock.
 func (s *Service) Deliver(ctx context.Context) error {
+	if !s.Leading() {
+		return nil // a standby sends nothing
+	}
 	var errs []error
 	for name := range s.cur.Load().receivers {
 		errs = append(errs, s.senders.deliverTo(ctx, name))
@@ -153,6 +171,9 @@ func (ss *senders) deliverTo(ctx context.Context, name string) error {
 		return err
 	}
 	for _, e := range due {
+		if !ss.leading() {
+			return nil // lost the lease: the new leader sends the rest
+		}
 		if err := ss.deliverOne(ctx, rcv, e, now); err != nil {
 			return err
 		}

@@ -55,6 +55,9 @@ type Config struct {
 	Maintenance []MaintenanceWindow `yaml:"maintenance,omitempty"`
 	// Reports says when serve writes the weekly report.
 	Reports Reports `yaml:"reports,omitempty"`
+	// Heartbeat tells a dead man's switch that serve is alive and
+	// evaluating; nil sends none.
+	Heartbeat *Heartbeat `yaml:"heartbeat,omitempty"`
 
 	// File is the name the config was loaded from, used in errors.
 	File string `yaml:"-"`
@@ -188,6 +191,7 @@ func (c *Config) applyDefaults() {
 	c.Classify.Surge.applyDefaults()
 	c.applyServiceDefaults()
 	c.applyReportDefaults()
+	c.applyHeartbeatDefaults()
 	if c.Playbooks.BaseURL == "" {
 		c.Playbooks.BaseURL = DefaultPlaybookBaseURL
 	}

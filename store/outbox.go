@@ -146,18 +146,21 @@ func (db *DB) UpdateOutbox(ctx context.Context, e OutboxEntry, now int64) error 
 }
 
 // TriggerSent reports whether the trigger before a resolve (the latest
-// firing entry of the same receiver and alert before id) was delivered.
+// firing entry of the same receiver and alert before id) was delivered,
+// or may have been: a trigger superseded on a replica standing by was
+// the leader's to deliver, so its resolve is sent (a receiver absorbs a
+// resolve of an incident it never opened).
 func (db *DB) TriggerSent(ctx context.Context, receiver, alertID string, id int64) (bool, error) {
-	var state string
-	err := db.r.QueryRowContext(ctx, `SELECT state FROM outbox WHERE receiver = ? AND alert_id = ? AND firing = 1 AND id < ? ORDER BY id DESC LIMIT 1`,
-		receiver, alertID, id).Scan(&state)
+	var state, lastError string
+	err := db.r.QueryRowContext(ctx, `SELECT state, last_error FROM outbox WHERE receiver = ? AND alert_id = ? AND firing = 1 AND id < ? ORDER BY id DESC LIMIT 1`,
+		receiver, alertID, id).Scan(&state, &lastError)
 	if err == sql.ErrNoRows {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("reading the outbox: %w", err)
 	}
-	return state == OutboxSent, nil
+	return state == OutboxSent || (OutboxEntry{State: state, LastError: lastError}).Superseded(), nil
 }
 
 // OutboxCounts returns how many entries are in each state.

@@ -27,6 +27,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	logFormat := fs.String("log.format", "text", "text or json")
 	logLevel := fs.String("log.level", "info", "debug, info, warn or error")
 	perInstance := fs.Bool("metrics.per-instance", false, "export a burn-rate series per instance and window on /metrics (tens of thousands of instances make as many series)")
+	ha := haFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -47,11 +48,16 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(25)
 	}
+	election, err := ha.election(log)
+	if err != nil {
+		return err
+	}
 	return runService(ctx, service.Options{
 		ConfigPath:         *config,
 		StoragePath:        *storage,
 		Logger:             log,
 		PerInstanceMetrics: *perInstance,
+		Election:           election,
 	}, *listen, log, nil)
 }
 

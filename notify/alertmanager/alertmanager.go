@@ -48,6 +48,10 @@ const (
 	lifetimeResends = 4
 )
 
+// Lifetime is how long Alertmanager keeps a firing alert posted by a
+// receiver that re-posts it every resend: its endsAt lies that far ahead.
+func Lifetime(resend time.Duration) time.Duration { return lifetimeResends * resend }
+
 // apiPath is where API v2 takes alerts, below the base URL.
 const apiPath = "/api/v2/alerts"
 
