@@ -68,7 +68,7 @@ type heartbeat struct {
 }
 
 // WatchdogKind is the kind of the alert a heartbeat posts to Alertmanager:
-// its alertname is burnwatch:watchdog unless the receiver's alert_names
+// its alertname is burnwatch:watchdog unless the receiver's alert_name
 // renames it (to Watchdog, say, as kube-prometheus names its own).
 const WatchdogKind = "watchdog"
 

@@ -22,7 +22,7 @@ type Heartbeat struct {
 	// Method is GET (default), POST or HEAD.
 	Method string `yaml:"method,omitempty"`
 	// Receiver names an alertmanager receiver instead: an always-firing
-	// alert (alertname burnwatch:watchdog, or the receiver's alert_names
+	// alert (alertname burnwatch:watchdog, or the receiver's alert_name
 	// for watchdog) is posted every Interval, for Alertmanager to route
 	// to its dead man's switch.
 	Receiver string `yaml:"receiver,omitempty"`

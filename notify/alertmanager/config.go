@@ -33,8 +33,8 @@ type Config struct {
 	BasicAuth       *BasicAuth `yaml:"basic_auth,omitempty"`
 	BearerTokenFile string     `yaml:"bearer_token_file,omitempty"`
 	// AlertName maps burnwatch's alert kinds (burn-rate, user-fault-surge,
-	// no-data) to the alertname label, entry by entry over the default,
-	// "burnwatch:" + the kind.
+	// no-data, and watchdog, the heartbeat's) to the alertname label, entry
+	// by entry over the default, "burnwatch:" + the kind.
 	AlertName map[string]string `yaml:"alert_name,omitempty"`
 	// Severity maps burnwatch's severities (page, ticket) to the severity
 	// label, entry by entry over DefaultSeverity: Alertmanager's
@@ -47,8 +47,9 @@ type Config struct {
 // critical, a ticket a warning.
 var DefaultSeverity = map[string]string{"page": "critical", "ticket": "warning"}
 
-// Kinds are burnwatch's alert kinds, the keys of AlertName.
-var Kinds = []string{"burn-rate", "user-fault-surge", "no-data"}
+// Kinds are burnwatch's alert kinds, the keys of AlertName; watchdog is
+// the always-firing alert of a heartbeat sent to Alertmanager.
+var Kinds = []string{"burn-rate", "user-fault-surge", "no-data", "watchdog"}
 
 // burnwatchSeverities are the keys of Severity.
 var burnwatchSeverities = []string{"page", "ticket"}
