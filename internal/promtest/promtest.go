@@ -47,17 +47,27 @@ func Binaries(t testing.TB) (prometheus, promtool string) {
 // recent data, Shift it to end now first.
 func Start(t testing.TB, omFile string) (url string) {
 	t.Helper()
+	return StartConfig(t, omFile, config)
+}
+
+// StartConfig is Start with the server's own config file's text: external
+// labels that mark a cluster's Prometheus, or remote_read sections that
+// make it a query layer over others. omFile "" starts it without data.
+func StartConfig(t testing.TB, omFile, configYAML string) (url string) {
+	t.Helper()
 	prometheus, promtool := Binaries(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	ctx, cancel := context.WithTimeout(context.Background(), createTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics", omFile, data).CombinedOutput()
-	if err != nil {
-		t.Fatalf("promtest: promtool tsdb create-blocks-from openmetrics %s: %v\n%s", omFile, err, out)
+	if omFile != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), createTimeout)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics", omFile, data).CombinedOutput()
+		if err != nil {
+			t.Fatalf("promtest: promtool tsdb create-blocks-from openmetrics %s: %v\n%s", omFile, err, out)
+		}
 	}
 	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(configYAML), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return testserver.Start(t, filepath.Join(dir, "prometheus.log"), func(addr string) *exec.Cmd {
