@@ -364,11 +364,34 @@ func (e *Engine) gatherPushed(batch *ingest.Batch, f *Feed, b Batch) error {
 	return nil
 }
 
-// specsOf returns the compiled SLOs read from f.
+// specsOf returns the compiled SLOs read from f (among others, for an
+// SLO that reads several sources).
 func (e *Engine) specsOf(f *Feed) []*burnrate.Spec {
 	var out []*burnrate.Spec
 	for _, sp := range e.router.Specs {
-		if sp.SLO.Source == f.Source.Name {
+		if sp.SLO.Reads(f.Source.Name) {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// owns reports whether an instance of sp is f's to count and evaluate:
+// every instance of an SLO reading one source; for one reading several,
+// those that carry f's labels (the config makes each instance one
+// source's).
+func owns(f *Feed, sp *burnrate.Spec, in *burnrate.Instance) bool {
+	return !sp.SLO.MultiSource() || slo.Carries(in.Labels, f.Source.Labels)
+}
+
+// surgeSpecs are the specs among specs whose fleet-wide surge guard f
+// steps: an SLO reading several sources has it stepped on its first
+// source's minutes, over the instances of all. (An import's feed is none
+// of the config's sources, and steps every one.)
+func surgeSpecs(f *Feed, specs []*burnrate.Spec) []*burnrate.Spec {
+	out := specs[:0:0]
+	for _, sp := range specs {
+		if names := sp.SLO.SourceNames(); !sp.SLO.Reads(f.Source.Name) || names[0] == f.Source.Name {
 			out = append(out, sp)
 		}
 	}
@@ -384,7 +407,7 @@ func (e *Engine) evaluateAt(f *Feed, specs []*burnrate.Spec, T int64, mode Mode,
 	var live []*burnrate.Instance
 	for _, sp := range specs {
 		for _, in := range sp.Instances() {
-			if last := in.LastData(); last > 0 && T-last <= hold {
+			if last := in.LastData(); last > 0 && T-last <= hold && owns(f, sp, in) {
 				live = append(live, in)
 			}
 		}
@@ -396,7 +419,7 @@ func (e *Engine) evaluateAt(f *Feed, specs []*burnrate.Spec, T int64, mode Mode,
 	var batch []burnrate.Transition
 	emit := func(t burnrate.Transition) { batch = append(batch, t) }
 	e.router.EvaluateInstances(T, live, emit)
-	e.router.EvaluateSurges(T, specs, emit)
+	e.router.EvaluateSurges(T, surgeSpecs(f, specs), emit)
 	// Transitions of one minute come out in a canonical order, whatever
 	// order the instances were first seen in.
 	slices.SortStableFunc(batch, burnrate.CompareTransitions)
@@ -483,10 +506,10 @@ func (e *Engine) stepNoData(f *Feed, now int64, res *Result) {
 	after := e.cfg.NoData.After.Std().Milliseconds()
 	last := max(f.LastData, f.Since)
 	for _, x := range e.cfg.SLOs {
-		if x.Source != f.Source.Name {
+		if !x.Reads(f.Source.Name) {
 			continue
 		}
-		nd := e.noData[x.Name]
+		nd := e.noData[noDataKey(x.Name, f.Source.Name)]
 		if !nd.Step(now, now-last > after) {
 			continue
 		}
@@ -513,16 +536,36 @@ func NoDataLabels(f *Feed) labels.Labels {
 	return labels.FromStrings("source", f.Source.Name)
 }
 
-// NoData returns the state of an SLO's no-data alert.
+// NoData returns the state of an SLO's no-data alert (for an SLO reading
+// several sources, its first source's).
 func (e *Engine) NoData(sloName string) burnrate.Alert {
-	if nd := e.noData[sloName]; nd != nil {
+	x := e.cfg.SLO(sloName)
+	if x == nil || len(x.SourceNames()) == 0 {
+		return burnrate.Alert{}
+	}
+	return e.noDataOf(sloName, x.SourceNames()[0])
+}
+
+// noDataOf returns the state of an SLO's no-data alert for one source.
+func (e *Engine) noDataOf(sloName, source string) burnrate.Alert {
+	if nd := e.noData[noDataKey(sloName, source)]; nd != nil {
 		return *nd
 	}
 	return burnrate.Alert{}
 }
 
-// FeedOf returns the progress of the source an SLO reads.
-func (e *Engine) FeedOf(x *slo.SLO) *Feed { return e.feeds[x.Source] }
+// noDataKey names an SLO's no-data alert of one source: each source of an
+// SLO that reads several has its own, labelled {source="…"}.
+func noDataKey(sloName, source string) string { return sloName + "\x00" + source }
+
+// FeedOf returns the progress of the source an SLO reads, its first if it
+// reads several.
+func (e *Engine) FeedOf(x *slo.SLO) *Feed {
+	if names := x.SourceNames(); len(names) > 0 {
+		return e.feeds[names[0]]
+	}
+	return nil
+}
 
 // Ready reports whether every source has been read whole since the first
 // start, and if not, why.

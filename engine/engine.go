@@ -150,7 +150,9 @@ func New(cfg *slo.Config, o Options) (*Engine, error) {
 		e.order = append(e.order, f)
 	}
 	for _, x := range cfg.SLOs {
-		e.noData[x.Name] = &burnrate.Alert{}
+		for _, src := range x.SourceNames() {
+			e.noData[noDataKey(x.Name, src)] = &burnrate.Alert{}
+		}
 	}
 	e.pending.reset()
 	return e, nil
@@ -236,7 +238,7 @@ func (e *Engine) Restore(st store.State) error {
 				}
 			}
 		case burnrate.NoDataAlert:
-			if nd, ok := e.noData[a.SLO]; ok {
+			if nd, ok := e.noData[noDataKey(a.SLO, lset.Get("source"))]; ok {
 				*nd = state
 			}
 		}

@@ -34,7 +34,7 @@ const hourMS = int64(time.Hour / time.Millisecond)
 // through (ms).
 func (e *Engine) flushHistory(f *Feed, through int64) {
 	for _, sp := range e.specsOf(f) {
-		e.flushSLOHistory(sp, through)
+		e.flushSLOHistory(sp, f, through)
 	}
 }
 
@@ -50,10 +50,12 @@ func (e *Engine) FlushHistory() {
 }
 
 // flushSLOHistory adds to the pending cycle the hours of an SLO's history
-// that are complete by through (ms) and not yet written.
-func (e *Engine) flushSLOHistory(sp *burnrate.Spec, through int64) {
+// that are complete by through (ms), f's cursor, and not yet written: of
+// the instances f owns, for an SLO that reads several sources, each of
+// which has its own cursor.
+func (e *Engine) flushSLOHistory(sp *burnrate.Spec, f *Feed, through int64) {
 	next := through / hourMS // the first hour not complete
-	name := sp.SLO.Name
+	name := historyKey(sp.SLO, f.Source.Name)
 	// From the cursor, however far behind: whether an hour is still
 	// held exactly is each instance's own question (Minutes), and after a
 	// long stop the engine still holds the hours before it. A first start
@@ -68,8 +70,8 @@ func (e *Engine) flushSLOHistory(sp *burnrate.Spec, through int64) {
 	}
 	lost := 0
 	for _, in := range sp.Instances() {
-		if last := in.LastData(); last > 0 && last <= from*hourMS {
-			continue // nothing since the hours to write
+		if last := in.LastData(); (last > 0 && last <= from*hourMS) || !owns(f, sp, in) {
+			continue // nothing since the hours to write, or another source's
 		}
 		for h := from; h < next; h++ {
 			row, ok := e.HistoryHour(in, e.keyOf(in), h)
@@ -119,5 +121,30 @@ func HistoryRetention(cfg *slo.Config) time.Duration {
 	return d + historyExtra
 }
 
-// HistoryCursor is the hour before which an SLO's history is written.
-func (e *Engine) HistoryCursor(sloName string) int64 { return e.historyCursor[sloName] }
+// HistoryCursor is the hour before which an SLO's history is written (of
+// every source, for an SLO that reads several).
+func (e *Engine) HistoryCursor(sloName string) int64 {
+	x := e.cfg.SLO(sloName)
+	if x == nil || !x.MultiSource() {
+		return e.historyCursor[sloName]
+	}
+	cursor := int64(-1)
+	for _, src := range x.SourceNames() {
+		if c := e.historyCursor[historyKey(x, src)]; cursor < 0 || c < cursor {
+			cursor = c
+		}
+	}
+	if cursor <= 0 {
+		return e.historyCursor[x.Name] // an import's, if any
+	}
+	return cursor
+}
+
+// historyKey names an SLO's history cursor: the SLO's name, and for one
+// reading several sources, the source's too (name@source).
+func historyKey(x *slo.SLO, source string) string {
+	if !x.MultiSource() || !x.Reads(source) {
+		return x.Name
+	}
+	return x.Name + "@" + source
+}

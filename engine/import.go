@@ -58,7 +58,7 @@ func (e *Engine) Import(ctx context.Context, rd ingest.Samples, emit func(burnra
 				}
 			}
 			for _, sp := range specs {
-				e.flushSLOHistory(sp, through)
+				e.flushSLOHistory(sp, f, through)
 			}
 			if len(e.pending.history) >= importCommitRows {
 				return commit(through)

@@ -110,8 +110,11 @@ func (e *Engine) View() *View {
 func (e *Engine) sloView(sp *burnrate.Spec) *SLOView {
 	x := sp.SLO
 	at := e.now().UnixMilli()
-	if f := e.feeds[x.Source]; f != nil && f.Evaluated > 0 {
-		at = f.Evaluated
+	// The minute every source of the SLO is evaluated through.
+	for i, name := range x.SourceNames() {
+		if f := e.feeds[name]; f != nil && f.Evaluated > 0 && (i == 0 || f.Evaluated < at) {
+			at = f.Evaluated
+		}
 	}
 	at -= at % minuteMS
 	insts := sp.Instances()
@@ -149,13 +152,15 @@ func (e *Engine) sloView(sp *burnrate.Spec) *SLOView {
 			Alert: burnrate.UserFaultSurgeAlert, SLO: x.Name, Labels: burnrate.EmptyLabels, Severity: sev, State: a,
 		})
 	}
-	if nd := e.NoData(x.Name); nd.State != burnrate.Inactive {
-		lset := NoDataLabels(e.feeds[x.Source])
-		sev := e.cfg.NoData.Severity
-		sv.Alerts = append(sv.Alerts, AlertView{
-			ID:    burnrate.AlertID(x.Name+"/"+burnrate.NoDataAlert, lset, sev),
-			Alert: burnrate.NoDataAlert, SLO: x.Name, Labels: lset, Severity: sev, State: nd,
-		})
+	for _, src := range x.SourceNames() {
+		if nd := e.noDataOf(x.Name, src); nd.State != burnrate.Inactive {
+			lset := NoDataLabels(e.feeds[src])
+			sev := e.cfg.NoData.Severity
+			sv.Alerts = append(sv.Alerts, AlertView{
+				ID:    burnrate.AlertID(x.Name+"/"+burnrate.NoDataAlert, lset, sev),
+				Alert: burnrate.NoDataAlert, SLO: x.Name, Labels: lset, Severity: sev, State: nd,
+			})
+		}
 	}
 	return sv
 }

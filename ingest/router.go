@@ -128,12 +128,12 @@ func (s *Series) Cursor() (ts int64, v float64, ok bool) { return s.lastTS, s.la
 func (s *Series) Key() string { return s.key }
 
 // Source is the name of the source the series is read from: its first
-// SLO's.
+// SLO's (the one whose labels it carries, of an SLO reading several).
 func (s *Series) Source() string {
 	if len(s.targets) == 0 {
 		return ""
 	}
-	return s.targets[0].inst.Spec.SLO.Source
+	return s.targets[0].inst.Spec.SLO.SourceFor(s.Labels)
 }
 
 // EachSeries calls fn with every series some SLO reads.

@@ -114,31 +114,51 @@ slos:
     group_by: [orchestra, database]
 `
 
-func TestOneBurnwatchOverAGlobalQueryLayer(t *testing.T) {
+func TestManyClusters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three Prometheus servers")
 	}
 	end := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
 	eu := clusterPrometheus(t, end, "eu-1", true)
 	us := clusterPrometheus(t, end, "us-1", false)
-	// The global query layer: a third Prometheus reading both through
-	// remote_read, as Thanos Query or Mimir would serve them, each
-	// cluster's series carrying its external label.
-	global := promtest.StartConfig(t, "", fmt.Sprintf(`global: {scrape_interval: 1m}
+	check := func(t *testing.T, config string) {
+		t.Helper()
+		firing, instances := serveClusters(t, config, end.Add(time.Minute), end)
+		if got, want := strings.Join(instances, " "), "eu-1/db-1 eu-1/db-2 us-1/db-1 us-1/db-2"; got != want {
+			t.Errorf("the report lists %s, want %s", got, want)
+		}
+		if got, want := strings.Join(firing, ", "), "eu-1/db-1 page, eu-1/db-1 ticket"; got != want {
+			t.Errorf("firing %s, want %s: the outage in eu-1 pages eu-1's db-1 only", got, want)
+		}
+	}
+
+	t.Run("one burnwatch over a global query layer", func(t *testing.T) {
+		// A third Prometheus reading both through remote_read, as Thanos
+		// Query or Mimir would serve them: each cluster's series carry its
+		// external label.
+		global := promtest.StartConfig(t, "", fmt.Sprintf(`global: {scrape_interval: 1m}
 remote_read:
   - {url: %q, read_recent: true}
   - {url: %q, read_recent: true}
 `, eu+"/api/v1/read", us+"/api/v1/read"))
-	config := clusterSLO + fmt.Sprintf(`
+		check(t, clusterSLO+fmt.Sprintf(`
 sources:
   - name: global
     prometheus: {url: %q, api: query}
-`, global)
-	firing, instances := serveClusters(t, config, end.Add(time.Minute), end)
-	if got, want := strings.Join(instances, " "), "eu-1/db-1 eu-1/db-2 us-1/db-1 us-1/db-2"; got != want {
-		t.Errorf("the report lists %s, want %s", got, want)
-	}
-	if got, want := strings.Join(firing, ", "), "eu-1/db-1 page, eu-1/db-1 ticket"; got != want {
-		t.Errorf("firing %s, want %s: the outage in eu-1 pages eu-1's db-1 only", got, want)
-	}
+`, global))
+	})
+
+	t.Run("one SLO reading a source per cluster, each adding its label", func(t *testing.T) {
+		// The query API does not add the servers' external labels: the
+		// orchestra label comes from the sources alone.
+		check(t, clusterSLO+fmt.Sprintf(`    sources: [eu, us]
+sources:
+  - name: eu
+    prometheus: {url: %q, api: query}
+    labels: {orchestra: eu-1}
+  - name: us
+    prometheus: {url: %q, api: query}
+    labels: {orchestra: us-1}
+`, eu, us))
+	})
 }

@@ -33,14 +33,21 @@ type reader interface {
 // being held whole.
 const partSamples = 256 << 10
 
-// parts gathers runs into parts of about partSamples samples.
+// parts gathers runs into parts of about partSamples samples, adding the
+// source's labels (slo.Source.Labels) to each run's.
 type parts struct {
-	fn   func([]engine.Run) error
-	runs []engine.Run
-	n    int
+	fn    func([]engine.Run) error
+	extra labels.Labels
+	runs  []engine.Run
+	n     int
 }
 
 func (p *parts) add(r engine.Run) error {
+	if !p.extra.IsEmpty() {
+		b := labels.NewBuilder(r.Labels)
+		p.extra.Range(func(l labels.Label) { b.Set(l.Name, l.Value) })
+		r.Labels = b.Labels()
+	}
 	p.runs = append(p.runs, r)
 	if p.n += len(r.T); p.n >= partSamples {
 		return p.flush()
@@ -62,12 +69,13 @@ func (p *parts) flush() error {
 type promReader struct {
 	p       *source.Prometheus
 	queries []string
+	labels  labels.Labels // added to every series
 }
 
 func (r promReader) delay() time.Duration { return readDelay }
 
 func (r promReader) read(ctx context.Context, from, to int64, fn func([]engine.Run) error) error {
-	p := &parts{fn: fn}
+	p := &parts{fn: fn, extra: r.labels}
 	err := r.p.Read(ctx, r.queries, time.UnixMilli(from), time.UnixMilli(to), func(lset labels.Labels, ts []int64, vs []float64) error {
 		return p.add(engine.Run{Labels: lset, T: ts, V: vs})
 	})
@@ -81,13 +89,14 @@ func (r promReader) read(ctx context.Context, from, to int64, fn func([]engine.R
 type samplesReader struct {
 	samples func(ctx context.Context, from, to time.Time) ingest.Samples
 	wait    time.Duration
+	labels  labels.Labels // added to every series
 }
 
 func (r samplesReader) delay() time.Duration { return r.wait }
 
 func (r samplesReader) read(ctx context.Context, from, to int64, fn func([]engine.Run) error) error {
 	it := r.samples(ctx, time.UnixMilli(from), time.UnixMilli(to))
-	p := &parts{fn: fn}
+	p := &parts{fn: fn, extra: r.labels}
 	var cur engine.Run
 	for it.Next() {
 		if it.NewSeries() && len(cur.T) > 0 {
@@ -120,7 +129,7 @@ func (s *Service) newReaders(cfg *slo.Config) (map[string]reader, error) {
 	for _, src := range cfg.Sources {
 		var queries []string
 		for _, x := range cfg.SLOs {
-			if x.Source != src.Name {
+			if !x.Reads(src.Name) {
 				continue
 			}
 			if src.Datadog != nil {
@@ -137,14 +146,14 @@ func (s *Service) newReaders(cfg *slo.Config) (map[string]reader, error) {
 				return nil, fmt.Errorf("source %s: %w", src.Name, err)
 			}
 			p.Logger = s.log
-			out[src.Name] = promReader{p: p, queries: queries}
+			out[src.Name] = promReader{p: p, queries: queries, labels: src.LabelSet()}
 		case src.Datadog != nil:
 			d, err := source.NewDatadog(*src.Datadog)
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %w", src.Name, err)
 			}
 			d.Log = s.log
-			out[src.Name] = samplesReader{wait: datadogDelay, samples: func(ctx context.Context, from, to time.Time) ingest.Samples {
+			out[src.Name] = samplesReader{wait: datadogDelay, labels: src.LabelSet(), samples: func(ctx context.Context, from, to time.Time) ingest.Samples {
 				return d.Samples(ctx, queries, from, to)
 			}}
 		}
@@ -286,7 +295,7 @@ type boundaryReader interface {
 }
 
 func (r promReader) boundaries(ctx context.Context, from, to int64, step time.Duration, fn func([]engine.Run) error) error {
-	p := &parts{fn: fn}
+	p := &parts{fn: fn, extra: r.labels}
 	err := r.p.Boundaries(ctx, r.queries, time.UnixMilli(from), time.UnixMilli(to), step, func(lset labels.Labels, ts []int64, vs []float64) error {
 		return p.add(engine.Run{Labels: lset, T: ts, V: vs})
 	})

@@ -79,10 +79,15 @@ type SLO struct {
 	Alerting    Alerting `yaml:"alerting,omitempty"`
 	// Source names the source the SLO reads; left out, the only one.
 	Source string `yaml:"source,omitempty"`
+	// Sources name several sources instead, one per cluster, each adding
+	// its labels to tell its instances apart (multisource.go).
+	Sources []string `yaml:"sources,omitempty"`
 
 	totalMatchers []*labels.Matcher
 	errorMatchers []*labels.Matcher
 	pairs         []Pair
+	// sourceLabels are the labels each of SourceNames adds, in order.
+	sourceLabels []map[string]string
 }
 
 // SLI names the two counters of an SLO: every event, and the failed ones with

@@ -18,6 +18,11 @@ type Source struct {
 	Prometheus *source.PrometheusConfig `yaml:"prometheus,omitempty"`
 	Datadog    *source.DatadogConfig    `yaml:"datadog,omitempty"`
 	Events     *EventsSource            `yaml:"events,omitempty"`
+	// Labels are added to every series read from the source (and replace
+	// a label of the same name it carries), before the engine sees them:
+	// the cluster a source reads, such as orchestra: eu-1, for an SLO that
+	// reads several (multisource.go).
+	Labels map[string]string `yaml:"labels,omitempty"`
 }
 
 // sourceFields has Source's fields without its UnmarshalYAML, for the
@@ -110,7 +115,7 @@ func (c *Config) applyServiceDefaults() {
 	}
 	if len(c.Sources) == 1 && c.Sources[0] != nil {
 		for _, s := range c.SLOs {
-			if s != nil && s.Source == "" {
+			if s != nil && s.Source == "" && len(s.Sources) == 0 {
 				s.Source = c.Sources[0].Name
 			}
 		}
@@ -170,20 +175,19 @@ func (c *Config) validateService(d *document) {
 			d.errorf(p.with("events", "max_body"), "%d bytes is too small for a batch", s.Events.MaxBody)
 		}
 		d.fieldErrors(p, err)
+		s.validateSourceLabels(d, path{"sources", i})
 	}
 	for i, s := range c.SLOs {
 		if s == nil {
 			continue
 		}
-		if src := c.SourceOf(s); src != nil && src.Datadog != nil {
-			s.validateDatadog(d, path{"slos", i, "sli"})
+		for _, name := range s.SourceNames() {
+			if src := sourceNamed(c.Sources, name); src != nil && src.Datadog != nil {
+				s.validateDatadog(d, path{"slos", i, "sli"})
+				break
+			}
 		}
-		switch {
-		case s.Source == "":
-			d.errorf(path{"slos", i, "source"}, "is required when there are several sources; %s", validNames(sourceNames(c.Sources), "name one of ", "give each source a name and name it here"))
-		case !names[s.Source]:
-			d.errorf(path{"slos", i, "source"}, "%q names no source; %s", s.Source, validNames(sourceNames(c.Sources), "valid: ", "no source has a name yet"))
-		}
+		c.validateSources(d, i, s, names)
 	}
 	nd := c.NoData
 	if nd.After.Std() < time.Minute {
@@ -235,12 +239,10 @@ func sourceNames(ss []*Source) []string {
 	return names
 }
 
-// SourceOf returns the source an SLO reads.
+// SourceOf returns the source an SLO reads, its first if it reads several.
 func (c *Config) SourceOf(s *SLO) *Source {
-	for _, src := range c.Sources {
-		if src.Name == s.Source {
-			return src
-		}
+	if names := s.SourceNames(); len(names) > 0 {
+		return sourceNamed(c.Sources, names[0])
 	}
 	return nil
 }
