@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/burnwatch/burnwatch/engine"
 	"github.com/burnwatch/burnwatch/notify"
@@ -186,5 +189,35 @@ func TestAloneItLeadsAndSends(t *testing.T) {
 	outage(ts)
 	if got, want := pager.states(), "page firing, ticket firing, page resolved"; got != want {
 		t.Errorf("delivered %q, want %q", got, want)
+	}
+}
+
+func TestScheduledReportIsTheLeadersAtItsDueTime(t *testing.T) {
+	pager := &fakePager{}
+	ts, el := newReplica(t, pager)
+	reports := t.TempDir()
+	writeConfig(t, ts.dir, pagerConfig+fmt.Sprintf("reports: {dir: %q, schedule: \"*/10 * * * *\", formats: [md]}\n", reports))
+	if err := ts.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	written := func() float64 { return testutil.ToFloat64(ts.metrics.Reports.WithLabelValues(reportToDir, "sent")) }
+	// Standing by through the 10:19 cycle: the report due at 10:10 is the
+	// leader's.
+	for range 19 {
+		ts.minute("db-1", 100, 0)
+	}
+	if n := written(); n != 0 {
+		t.Fatalf("a standby wrote %v reports", n)
+	}
+	// It takes over at 10:20:05, after the report due at 10:20 came due
+	// but before its own cycle saw it: that one was the old leader's.
+	ts.clock = ts.clock.Add(65 * time.Second)
+	el.set(true)
+	for range 15 {
+		ts.minute("db-1", 100, 0)
+	}
+	// Due at 10:30, while it leads: written, once.
+	if n := written(); n != 1 {
+		t.Errorf("the leader wrote %v reports by 10:35, want 1 (due at 10:30)", n)
 	}
 }
