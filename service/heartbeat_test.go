@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -170,5 +174,38 @@ heartbeat: {receiver: am, interval: 1m}
 	}
 	if l := alerts[0].Labels; l["alertname"] != "Watchdog" || l["severity"] != "none" || l["slo"] != "burnwatch" {
 		t.Errorf("watchdog labels %v", l)
+	}
+}
+
+func TestHeartbeatNeverLogsItsURL(t *testing.T) {
+	sw := &deadMansSwitch{code: http.StatusServiceUnavailable}
+	srv := httptest.NewServer(sw)
+	dead := httptest.NewServer(sw)
+	dead.Close() // refuses connections
+	defer srv.Close()
+	for _, url := range []string{srv.URL + "/ping/s3cret-check-uuid", dead.URL + "/ping/s3cret-check-uuid"} {
+		var logs strings.Builder
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "hb-url"), []byte(url+"\n"), 0o600)
+		writeConfig(t, dir, eventsConfig+fmt.Sprintf("heartbeat: {url_file: %q}\n", filepath.Join(dir, "hb-url")))
+		clock := time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)
+		svc, err := New(context.Background(), Options{
+			ConfigPath: filepath.Join(dir, "burnwatch.yaml"), StoragePath: filepath.Join(dir, "data"),
+			Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: func() time.Time { return clock }, Console: io.Discard,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Cycle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Heartbeat(context.Background())
+		svc.Close()
+		if err == nil || !strings.Contains(logs.String(), "heartbeat failed") {
+			t.Errorf("a failing switch: err %v, log:\n%s", err, logs.String())
+		}
+		if strings.Contains(logs.String(), "s3cret") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the heartbeat URL's secret is in the log or the error:\n%s\n%v", logs.String(), err)
+		}
 	}
 }
