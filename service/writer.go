@@ -125,7 +125,12 @@ func (s *Service) tick(ctx context.Context) error {
 	if err := s.releaseHeld(ctx, in, s.now()); err != nil {
 		s.log.Error("releasing held triggers", "err", err)
 	}
-	err := s.commit(ctx, s.commitKind())
+	kind := s.commitKind()
+	if kind == engine.Record && !s.eng.Pending() {
+		// Nothing moved: the view and the store stand as they are.
+		return nil
+	}
+	err := s.commit(ctx, kind)
 	s.publish()
 	return err
 }
