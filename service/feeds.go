@@ -436,7 +436,7 @@ func (s *Service) runFeeds(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(in.cfg.EvaluationInterval.Std()):
+		case <-time.After(untilNextCycle(time.Now(), in.cfg.EvaluationInterval.Std())):
 		}
 	}
 }
@@ -464,4 +464,19 @@ func sourceNamed(cfg *slo.Config, name string) *slo.Source {
 		}
 	}
 	return nil
+}
+
+// untilNextCycle is how long to wait for the next cycle: cycles run a read
+// delay after each whole multiple of the interval (at :10 and :40 with the
+// default 30s), so that a minute is read, evaluated and paged as soon as a
+// scrape of its end can be read, not up to an interval later.
+func untilNextCycle(now time.Time, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return time.Second
+	}
+	next := now.Truncate(interval).Add(readDelay)
+	for !next.After(now) {
+		next = next.Add(interval)
+	}
+	return next.Sub(now)
 }

@@ -261,3 +261,24 @@ func TestBatchesCountOnceWhenACommitFails(t *testing.T) {
 		t.Errorf("counted %v events, want the batch's 1000 once", got)
 	}
 }
+
+// TestCyclesRunAReadDelayAfterTheInterval: cycles start a read delay after
+// each multiple of the interval, so that a minute is read as soon as it can
+// be.
+func TestCyclesRunAReadDelayAfterTheInterval(t *testing.T) {
+	base := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		now  time.Duration // after base
+		want time.Duration
+	}{
+		{0, 10 * time.Second},
+		{5 * time.Second, 5 * time.Second},
+		{10 * time.Second, 30 * time.Second},
+		{12 * time.Second, 28 * time.Second},
+		{39*time.Second + 500*time.Millisecond, 500 * time.Millisecond},
+	} {
+		if got := untilNextCycle(base.Add(tc.now), 30*time.Second); got != tc.want {
+			t.Errorf("at +%s: wait %s, want %s", tc.now, got, tc.want)
+		}
+	}
+}
