@@ -77,10 +77,10 @@ func newSurgeGuard(cfg slo.Surge) *surgeGuard {
 		baseline: int64(cfg.Baseline.Std() / bucket),
 	}
 	// Exact to the bucket over the window; the baseline's far edge is
-	// interpolated within an hour (12 buckets), which a seven-day baseline
-	// forgives.
-	const hour = 12
-	g.layout = Layout{Fine: g.window + 1, Step: hour, Coarse: (g.window+g.baseline)/hour + 3}
+	// interpolated within two hours (24 buckets), which a seven-day
+	// baseline forgives.
+	const step = 24
+	g.layout = Layout{Fine: g.window + 1, Step: step, Coarse: (g.window+g.baseline)/step + 3}
 	return g
 }
 
