@@ -183,14 +183,24 @@ func (in *Instance) transition(ts int64, sev int, rates *rates) Transition {
 			{sp.Windows[p.short], rates.get(p.short)},
 		},
 		Playbook:        sp.SLO.Playbook(severity),
-		ID:              AlertID(sp.SLO.Name, in.Labels, severity),
+		ID:              ID(BurnRateAlert, sp.SLO.Name, in.Labels, severity),
 		BudgetRemaining: in.BudgetRemaining(ts),
 	}
 }
 
-// AlertID is the stable identity of an alert, and the PagerDuty dedup key:
-// a hash of the SLO's name, the instance's labels in name order and the
-// severity.
+// ID is the stable identity of an alert, and the PagerDuty dedup key: the
+// one place alerts are named. An SLO instance's burn-rate alert is named
+// by its SLO, labels and severity; an SLO's own alerts (the surge guard's,
+// no-data) by their kind besides.
+func ID(kind, sloName string, lset labels.Labels, sev slo.Severity) string {
+	if kind != BurnRateAlert {
+		sloName += "/" + kind
+	}
+	return AlertID(sloName, lset, sev)
+}
+
+// AlertID is the hash behind ID: of a name, the labels in name order and
+// the severity. Use ID.
 func AlertID(sloName string, lset labels.Labels, sev slo.Severity) string {
 	h := sha256.New()
 	h.Write([]byte(sloName))

@@ -163,7 +163,7 @@ func (sp *Spec) EvaluateSurge(ts int64, emit func(Transition)) {
 		Severity: g.cfg.Severity,
 		State:    g.alert.State,
 		Playbook: g.cfg.Playbook,
-		ID:       AlertID(sp.SLO.Name+"/"+UserFaultSurgeAlert, labels.EmptyLabels(), g.cfg.Severity),
+		ID:       ID(UserFaultSurgeAlert, sp.SLO.Name, labels.EmptyLabels(), g.cfg.Severity),
 		Surging:  g.surging,
 		Fleet:    n,
 	}

@@ -500,7 +500,7 @@ func (e *Engine) stepNoData(f *Feed, now int64, res *Result) {
 			Severity: sev,
 			State:    nd.State,
 			Playbook: e.cfg.NoData.Playbook,
-			ID:       burnrate.AlertID(x.Name+"/"+burnrate.NoDataAlert, lset, sev),
+			ID:       burnrate.ID(burnrate.NoDataAlert, x.Name, lset, sev),
 		}, Live, res)
 	}
 }

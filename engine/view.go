@@ -145,7 +145,7 @@ func (e *Engine) sloView(sp *burnrate.Spec) *SLOView {
 	if a := sp.SurgeAlert(); a.State != burnrate.Inactive {
 		sev := sp.SurgeConfig().Severity
 		sv.Alerts = append(sv.Alerts, AlertView{
-			ID:    burnrate.AlertID(x.Name+"/"+burnrate.UserFaultSurgeAlert, burnrate.EmptyLabels, sev),
+			ID:    burnrate.ID(burnrate.UserFaultSurgeAlert, x.Name, burnrate.EmptyLabels, sev),
 			Alert: burnrate.UserFaultSurgeAlert, SLO: x.Name, Labels: burnrate.EmptyLabels, Severity: sev, State: a,
 		})
 	}
@@ -153,7 +153,7 @@ func (e *Engine) sloView(sp *burnrate.Spec) *SLOView {
 		lset := NoDataLabels(e.feeds[x.Source])
 		sev := e.cfg.NoData.Severity
 		sv.Alerts = append(sv.Alerts, AlertView{
-			ID:    burnrate.AlertID(x.Name+"/"+burnrate.NoDataAlert, lset, sev),
+			ID:    burnrate.ID(burnrate.NoDataAlert, x.Name, lset, sev),
 			Alert: burnrate.NoDataAlert, SLO: x.Name, Labels: lset, Severity: sev, State: nd,
 		})
 	}
@@ -169,7 +169,7 @@ func (sv *SLOView) InstanceAlerts(iv *InstanceView) []AlertView {
 			continue
 		}
 		out = append(out, AlertView{
-			ID: burnrate.AlertID(sv.SLO.Name, iv.Labels, sev), Alert: burnrate.BurnRateAlert,
+			ID: burnrate.ID(burnrate.BurnRateAlert, sv.SLO.Name, iv.Labels, sev), Alert: burnrate.BurnRateAlert,
 			SLO: sv.SLO.Name, Labels: iv.Labels, Severity: sev, State: a,
 		})
 	}
