@@ -228,6 +228,9 @@ func (s *Service) readSource(ctx context.Context, in *installation, src *slo.Sou
 		return nil
 	}
 	if to-from > 3*in.cfg.EvaluationInterval.Std().Milliseconds()+readDelay.Milliseconds() {
+		if cursor == 0 && to-from > earlyLook.Milliseconds() {
+			s.lookEarly(ctx, in, src.Name, rd, to)
+		}
 		return s.backfill(ctx, src.Name, rd, from, to)
 	}
 	_, err := s.applyRead(ctx, rd, engine.Batch{Source: src.Name, Mode: engine.Live, From: from, Through: to})
@@ -278,6 +281,61 @@ const (
 	// hourly values per series, a few tens of MB for a large fleet.
 	coarseChunk = 24 * time.Hour
 )
+
+// earlyLook is how much of its last history a first start reads first, to
+// page an outage under way without waiting for the rest: enough for the
+// fast page pair (1h, confirmed over 5m).
+const earlyLook = time.Hour + 5*time.Minute
+
+// lookEarly reads the source's last hour and five minutes into an engine
+// of its own that knows only the page pairs whose windows that span holds
+// (the workbook's 1h/5m), evaluates them at the last minute, and pages
+// what fires: a first start of a large fleet reads its history for
+// minutes, and an outage under way must not wait for it. The backfill,
+// when it ends, pages only what this did not, and resolves what this paged
+// and no longer fires.
+func (s *Service) lookEarly(ctx context.Context, in *installation, name string, rd reader, to int64) {
+	cfg := in.cfg.PagesOnly(slo.Duration(time.Hour))
+	any := false
+	for _, x := range cfg.SLOs {
+		any = any || x.Source == name && len(x.Pairs()) > 0
+	}
+	if !any {
+		return
+	}
+	eng, err := engine.New(cfg, engine.Options{Logger: s.log, Now: s.now})
+	if err != nil {
+		return
+	}
+	from := to - earlyLook.Milliseconds()
+	o, err := eng.Open(engine.Batch{Source: name, Mode: engine.Backfill, From: from, Through: to, Quiet: true})
+	if err != nil {
+		return
+	}
+	if err := rd.read(ctx, from, to, func(runs []engine.Run) error { return o.Add(runs) }); err != nil {
+		o.Abort(err)
+		s.log.Warn("the early look at the last hour failed; the backfill pages when it ends", "source", name, "err", err)
+		return
+	}
+	if _, err := o.Close(); err != nil {
+		return
+	}
+	notices := eng.FiringNow(name)
+	s.log.Info("looked at the last hour before the backfill", "source", name, "firing", len(notices))
+	if len(notices) == 0 {
+		return
+	}
+	err = s.do(ctx, func() error {
+		for _, n := range notices {
+			s.early[n.Transition.ID] = n.Transition
+		}
+		s.notify(ctx, in, notices)
+		return s.commit(ctx, engine.Record)
+	})
+	if err != nil {
+		s.log.Error("paging what fires before the backfill", "source", name, "err", err)
+	}
+}
 
 // boundaryReader is a reader whose server computes counter values at
 // given boundaries: a first start reads its older history that way.

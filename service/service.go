@@ -110,6 +110,9 @@ type Service struct {
 	eng            *engine.Engine
 	lastCheckpoint int64
 	lastSnapshot   int64
+	// early are the alerts a first start's early look paged, by ID, until
+	// its backfill ends.
+	early map[string]burnrate.Transition
 
 	// view is where everything stands, as of the last apply.
 	view atomic.Pointer[engine.View]
@@ -172,6 +175,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		stopped:   make(chan struct{}),
 		committed: make(chan struct{}, 1),
 		exports:   make(chan struct{}, 1),
+		early:     map[string]burnrate.Transition{},
 	}
 	s.senders = newSenders(s)
 	go s.write()

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/engine"
 	"github.com/burnwatch/burnwatch/notify"
+	"github.com/burnwatch/burnwatch/store"
 )
 
 const eventsConfig = `
@@ -280,5 +282,38 @@ func TestCyclesRunAReadDelayAfterTheInterval(t *testing.T) {
 		if got := untilNextCycle(base.Add(tc.now), 30*time.Second); got != tc.want {
 			t.Errorf("at +%s: wait %s, want %s", tc.now, got, tc.want)
 		}
+	}
+}
+
+// TestHandOverAfterTheEarlyLook: when a first start's backfill ends, an
+// alert its early look paged and still firing is not paged again, one it
+// paged and no longer firing is resolved, and what it did not page is.
+func TestHandOverAfterTheEarlyLook(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	tr := func(id string, state burnrate.State) burnrate.Transition {
+		return burnrate.Transition{ID: id, Alert: burnrate.BurnRateAlert, State: state, Time: ts.clock.Add(-time.Hour)}
+	}
+	var got []engine.Notice
+	if err := ts.do(context.Background(), func() error {
+		ts.early["still"] = tr("still", burnrate.Firing)
+		ts.early["gone"] = tr("gone", burnrate.Firing)
+		got = ts.handOver([]engine.Notice{
+			{Transition: tr("still", burnrate.Firing), Index: store.NoTransition},
+			{Transition: tr("new", burnrate.Firing), Index: store.NoTransition},
+		})
+		if len(ts.early) != 0 {
+			t.Errorf("the early look's alerts are kept after the hand-over: %v", ts.early)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, n := range got {
+		lines = append(lines, n.Transition.ID+" "+n.Transition.State.String())
+	}
+	if want := []string{"new firing", "gone resolved"}; !slices.Equal(lines, want) {
+		t.Errorf("after the hand-over %v, want %v", lines, want)
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
+	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/engine"
 	"github.com/burnwatch/burnwatch/playbooks"
 	"github.com/burnwatch/burnwatch/store"
@@ -38,6 +41,9 @@ func (s *Service) applied(ctx context.Context, source string, start time.Time, r
 	}
 	if res.Samples > 0 {
 		s.metrics.SamplesRead.WithLabelValues(source).Add(float64(res.Samples))
+	}
+	if res.BackfillDone && len(s.early) > 0 {
+		res.Notify = s.handOver(res.Notify)
 	}
 	s.notify(ctx, s.cur.Load(), res.Notify)
 	err = s.commit(ctx, s.commitKind())
@@ -133,6 +139,27 @@ func (s *Service) tick(ctx context.Context) error {
 	err := s.commit(ctx, kind)
 	s.publish()
 	return err
+}
+
+// handOver takes what a first start's early look paged into account when
+// its backfill ends: an alert paged then and firing still is not paged
+// again, one paged then and firing no more is resolved.
+func (s *Service) handOver(notices []engine.Notice) []engine.Notice {
+	out := notices[:0:0]
+	for _, n := range notices {
+		if _, paged := s.early[n.Transition.ID]; paged && n.Transition.State == burnrate.Firing {
+			delete(s.early, n.Transition.ID)
+			continue
+		}
+		out = append(out, n)
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.early)) {
+		t := s.early[id]
+		t.State, t.Onset, t.Time = burnrate.Resolved, t.Time, s.now().UTC().Truncate(time.Minute)
+		out = append(out, engine.Notice{Transition: t, Index: store.NoTransition})
+	}
+	clear(s.early)
+	return out
 }
 
 // rebuild replaces the engine with one restored from the store.
