@@ -318,8 +318,18 @@ func (o *OpenBatch) Close() (Result, error) {
 	if batch.Samples > 0 {
 		f.LastData = now
 	}
-	if !b.Coarse {
+	if evaluates {
 		e.flushHistory(f, b.Through-historySettle.Milliseconds())
+	} else {
+		// The per-minute history of a long backfill begins with its
+		// evaluated part: the hours before are counted, not kept.
+		for _, sp := range e.specsOf(f) {
+			h := b.Through / hourMS
+			if e.historyCursor[sp.SLO.Name] < h {
+				e.historyCursor[sp.SLO.Name] = h
+				e.pending.historyCursors[sp.SLO.Name] = h
+			}
+		}
 	}
 	if b.Mode != Import {
 		e.stepNoData(f, now, &res)

@@ -273,10 +273,11 @@ func (s *Service) feedView(name string) *engine.FeedView {
 const (
 	// exactSpan is how much of it is read sample by sample: the windows of
 	// its evaluated part (up to 6 hours) reach this far back.
-	exactSpan = 12 * time.Hour
+	exactSpan = 8 * time.Hour
 	// evaluatedSpan is how much of it is evaluated minute by minute, its
-	// transitions logged and what still fires at its end paged.
-	evaluatedSpan = 6 * time.Hour
+	// transitions logged, its history written and what still fires at its
+	// end paged.
+	evaluatedSpan = 2 * time.Hour
 	// coarseChunk is the span of older history applied at a time: a day of
 	// hourly values per series, a few tens of MB for a large fleet.
 	coarseChunk = 24 * time.Hour
@@ -359,12 +360,12 @@ func (r promReader) boundaries(ctx context.Context, from, to int64, step time.Du
 // a first start is not ready until it is done.
 //
 // A long one reads no more than the engine keeps: the history older than
-// its last 12 hours as the counters' values at each hour (the engine keeps
+// its last 8 hours as the counters' values at each hour (the engine keeps
 // that span as 1- or 2-hour boundaries), computed by the server where it
-// can; the last 12 hours sample by sample; and it evaluates its last 6
-// hours minute by minute, their transitions logged and the alerts still
-// firing at its end paged. docs/serve.md says what this reconstructs
-// exactly.
+// can; the last 8 hours sample by sample; and it evaluates its last 2
+// hours minute by minute, their transitions logged, their history written
+// and the alerts still firing at its end paged. docs/serve.md says what
+// this reconstructs exactly.
 func (s *Service) backfill(ctx context.Context, name string, rd reader, from, to int64) error {
 	s.log.Info("backfilling", "source", name, "from", time.UnixMilli(from).UTC(), "to", time.UnixMilli(to).UTC())
 	progress := func(b int64, samples int) {
