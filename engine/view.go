@@ -67,7 +67,8 @@ const MaxWorst = 10
 // InstanceView is one SLO instance.
 type InstanceView struct {
 	Labels labels.Labels
-	// BudgetRemaining is the fraction of the period's budget left.
+	// BudgetRemaining is the fraction of the period's budget left, as
+	// burnrate.Budget counts it.
 	BudgetRemaining float64
 	// Rates are the burn rates over SLOView.Windows.
 	Rates  []float64

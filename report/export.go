@@ -57,7 +57,8 @@ type ExportImpact struct {
 	Valid, Bad float64 // events in the incident's window
 	// BudgetConsumed is the fraction of the period's error budget the
 	// window's failures took: bad ÷ (budget × valid events of the period
-	// ending at To), as the alerts' budget arithmetic has it.
+	// ending at To, a young instance's extrapolated over the period), as
+	// the alerts' budget arithmetic has it (burnrate.Budget).
 	BudgetConsumed float64
 	// BudgetMinutes is the same as minutes of the period's budget (a 30d
 	// period at 99.9% allows 43.2 minutes): BudgetConsumed × (1 −

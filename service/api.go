@@ -50,8 +50,9 @@ type InstanceStatus struct {
 	// BurnRates maps a window ("5m", "1h", …) to the burn rate over it.
 	BurnRates map[string]float64 `json:"burn_rates"`
 	// BudgetRemaining is the fraction of the period's error budget left:
-	// 1 − (bad ÷ valid) ÷ (1 − objective) over the period; negative when
-	// the budget is overspent.
+	// 1 − bad ÷ ((1 − objective) × valid) over the period, a young
+	// instance's valid events extrapolated over the period
+	// (burnrate.Budget); negative when the budget is overspent.
 	BudgetRemaining float64       `json:"budget_remaining"`
 	Events          EventCounts   `json:"events"` // over the SLO period
 	TopCodes        []CodeCount   `json:"top_codes,omitempty"`

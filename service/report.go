@@ -216,19 +216,20 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 	// 1 − budget, not objective ÷ 100: 99.9 ÷ 100 is 0.9990000000000001,
 	// under which an SLI of exactly 0.999 would miss.
 	sec := report.SLO{Name: x.Name, Description: x.Description, Objective: 1 - budget, Window: x.Window.String()}
-	var wk, prev, per burnrate.Counts
+	// Every budget figure is a share of the period's budget ending at
+	// end, a young instance's extrapolated over the period
+	// (burnrate.Budget), as pages and the API state it.
+	var wk, prev burnrate.Counts
+	var per burnrate.Budget
 	for _, in := range sp.Instances() {
 		wk = wk.Plus(in.Sum(end, week))
 		prev = prev.Plus(in.Sum(end-week.Milliseconds(), week))
-		per = per.Plus(in.Sum(end, period))
+		per = per.Plus(in.Budget(end))
 	}
-	sec.SLIWeek, sec.SLIPeriod = sli(wk), sli(per)
-	sec.BudgetRemaining = 1
-	if per.Valid > 0 {
-		sec.BudgetRemaining = 1 - per.Bad/(budget*per.Valid)
-		sec.BurnedWeek = wk.Bad / (budget * per.Valid)
-		sec.BurnedPrevWeek = prev.Bad / (budget * per.Valid)
-	}
+	sec.SLIWeek, sec.SLIPeriod = sli(wk), sli(per.Period)
+	sec.BudgetRemaining = per.Remaining()
+	sec.BurnedWeek = per.Consumed(wk.Bad)
+	sec.BurnedPrevWeek = per.Consumed(prev.Bad)
 	// Minutes of full outage: the span's failures as the minutes they
 	// would fill if every event had failed, bad ÷ valid × the span's
 	// minutes with data (a recording of 10 hours holds no more).
@@ -250,8 +251,8 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 			// Before the first events the budget was not known to be
 			// anything: a gap in the chart, not a flat 100%.
 			left = math.NaN()
-		case per.Valid > 0:
-			left = 1 - spent.Bad/(budget*per.Valid)
+		case per.Allowed > 0:
+			left = 1 - per.Consumed(spent.Bad)
 		}
 		sec.BurnDown = append(sec.BurnDown, report.Point{T: time.UnixMilli(t).UTC(), V: left})
 	}
@@ -268,14 +269,13 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 
 	var insts []report.Instance
 	for _, in := range sp.Instances() {
-		w, p := in.Sum(end, week), in.Sum(end, period)
-		ri := report.Instance{Labels: in.Labels.Map(), SLI: sli(w), BudgetRemaining: 1, NoData: w.Valid <= 0}
-		if p.Valid > 0 {
-			ri.BudgetRemaining = 1 - p.Bad/(budget*p.Valid)
-			ri.Burned = w.Bad / (budget * p.Valid)
+		w, p := in.Sum(end, week), in.Budget(end)
+		ri := report.Instance{Labels: in.Labels.Map(), SLI: sli(w), BudgetRemaining: p.Remaining(), NoData: w.Valid <= 0}
+		if p.Allowed > 0 {
+			ri.Burned = p.Consumed(w.Bad)
 			for d := int64(1); d <= int64(week/(24*time.Hour)); d++ {
 				day := in.Sum(end-week.Milliseconds()+d*24*time.Hour.Milliseconds(), 24*time.Hour)
-				ri.Spark = append(ri.Spark, day.Bad/(budget*p.Valid))
+				ri.Spark = append(ri.Spark, p.Consumed(day.Bad))
 			}
 		}
 		insts = append(insts, ri)

@@ -52,16 +52,20 @@ func TestReportNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	sec := r.SLOs[0]
+	// Two weeks of history in a 30d period: the budget is the traffic
+	// extrapolated over the period, 1000 × 43,200 valid events, so a
+	// minute of full outage is one of the budget's 43.2 minutes.
 	const week, both = 10_080_000.0, 20_160_000.0 // valid events
+	const budget = 0.001 * both * 30 / 14
 	want := map[string][2]float64{
 		"SLI this week":           {sec.SLIWeek, 1 - 30_000/week},
 		"SLI over the period":     {sec.SLIPeriod, 1 - 40_000/both},
-		"budget remaining":        {sec.BudgetRemaining, 1 - 40_000/(0.001*both)},
-		"budget burned this week": {sec.BurnedWeek, 30_000 / (0.001 * both)},
-		"budget burned before":    {sec.BurnedPrevWeek, 10_000 / (0.001 * both)},
+		"budget remaining":        {sec.BudgetRemaining, 1 - 40/43.2},
+		"budget burned this week": {sec.BurnedWeek, 30_000 / budget},
+		"budget burned before":    {sec.BurnedPrevWeek, 10 / 43.2},
 		"minutes of full outage":  {sec.BurnedMinutes, 30},
 		"the worst 2 hours' burn": {maxPoint(sec.BurnRate), 30_000 / 120_000.0 / 0.001},
-		"the instance's burn":     {sec.Instances[0].Burned, 30_000 / (0.001 * both)},
+		"the instance's burn":     {sec.Instances[0].Burned, 30 / 43.2},
 	}
 	for name, v := range want {
 		if math.Abs(v[0]-v[1]) > 1e-9*math.Max(1, math.Abs(v[1])) {
