@@ -48,7 +48,8 @@ type ExportMinute struct {
 	T          time.Time
 	Valid, Bad float64
 	// Burn is the burn rate of each window of ExportInstance.Windows
-	// ending at T.
+	// ending at T; NaN (null in JSON, an empty cell in CSV) for a minute
+	// without events, whose windows no alert measured.
 	Burn []float64
 }
 
@@ -68,7 +69,7 @@ type ExportImpact struct {
 	// bad ÷ valid × the window's minutes.
 	OutageMinutes float64
 	// PeakBurn is the highest burn rate of each window over the exported
-	// minutes, in ExportInstance.Windows order.
+	// minutes with events, in ExportInstance.Windows order.
 	PeakBurn []float64
 	// FirstBad and LastBad are the first and the last exported minute with
 	// failures; zero when there were none.

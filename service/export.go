@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -229,8 +230,10 @@ func (s *Service) alertedInstances(ctx context.Context, from, to int64) (map[sto
 func (s *Service) exportInstance(ctx context.Context, x exportSLO, k store.InstanceKey, lset labels.Labels, q ExportQuery, alerted bool, w report.ExportWriter) error {
 	sp := x.sp
 	kFrom := burnrate.MinuteOf(q.From.Add(-q.Margin).UnixMilli())
-	kTo := burnrate.MinuteOf(q.To.Add(q.Margin).UnixMilli())
-	incFrom, incTo := burnrate.MinuteOf(q.From.UnixMilli()), burnrate.MinuteOf(q.To.UnixMilli())
+	// No minute after now: the last row is the last minute that has
+	// ended, however far the margin reaches.
+	kTo := min(burnrate.MinuteOf(q.To.Add(q.Margin).UnixMilli()), s.now().UnixMilli()/60_000)
+	incFrom, incTo := burnrate.MinuteOf(q.From.UnixMilli()), min(burnrate.MinuteOf(q.To.UnixMilli()), kTo)
 	if !q.All && !alerted {
 		failed := false
 		err := s.eachHour(ctx, x, k, burnrate.HourOf(kFrom+1), burnrate.HourOf(kTo)+1, func(h int64, row *store.HistoryHour) bool {
@@ -297,6 +300,13 @@ func (s *Service) exportInstance(ctx context.Context, x exportSLO, k store.Insta
 	im := report.ExportImpact{PeakBurn: make([]float64, len(sp.Windows))}
 	var budget burnrate.Budget
 	burns := make([]float64, 0, len(sp.Windows))
+	// A minute without events carries no burn rate: the history cannot
+	// tell it from a minute without data, and no alert measured the
+	// windows that end where the data has stopped.
+	none := make([]float64, len(sp.Windows))
+	for i := range none {
+		none[i] = math.NaN()
+	}
 	var werr error
 	err = s.eachHour(ctx, x, k, burnrate.HourOf(start+1), burnrate.HourOf(kTo)+1, func(h int64, row *store.HistoryHour) bool {
 		for i := range row.Valid {
@@ -315,12 +325,18 @@ func (s *Service) exportInstance(ctx context.Context, x exportSLO, k store.Insta
 			if m <= kFrom {
 				continue
 			}
-			burns = replica.BurnRates(m, burns[:0])
 			t := time.UnixMilli(m * 60_000).UTC()
 			if m > incFrom && m <= incTo {
 				im.Valid += c.Valid
 				im.Bad += c.Bad
 			}
+			if c == (burnrate.Counts{}) {
+				if werr = w.Minute(report.ExportMinute{T: t, Burn: none}); werr != nil {
+					return false
+				}
+				continue
+			}
+			burns = replica.BurnRates(m, burns[:0])
 			for j, b := range burns {
 				im.PeakBurn[j] = max(im.PeakBurn[j], b)
 			}
@@ -343,7 +359,7 @@ func (s *Service) exportInstance(ctx context.Context, x exportSLO, k store.Insta
 	// young instance's traffic extrapolated over the period.
 	im.BudgetConsumed = budget.Consumed(im.Bad)
 	im.BudgetMinutes = im.BudgetConsumed * sp.SLO.Budget() * sp.SLO.Window.Std().Minutes()
-	if im.Valid > 0 {
+	if im.Valid > 0 && incTo > incFrom {
 		im.OutageMinutes = im.Bad / im.Valid * float64(incTo-incFrom)
 	}
 	return w.Impact(im)
