@@ -78,6 +78,13 @@ func TestAYoungInstancesBudgetIsTheSameEverywhere(t *testing.T) {
 	near("the report's budget remaining", r.SLOs[0].BudgetRemaining, want)
 	near("the report's instance's budget remaining", r.SLOs[0].Instances[0].BudgetRemaining, want)
 	near("the report's burned", r.SLOs[0].BurnedWeek, 2/43.2)
+	// The week under way, whose end is days away, counts what is
+	// observed: the period ending now.
+	monday, _ := WeekStart("", end.Add(7*24*time.Hour))
+	if r, err = ts.Report(context.Background(), monday, monday.Add(7*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	near("the report of the week under way's budget remaining", r.SLOs[0].BudgetRemaining, want)
 
 	doc := exportJSON(t, ts, ExportQuery{From: end.Add(-2 * time.Minute), To: end})
 	if len(doc.Instances) != 1 {

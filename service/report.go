@@ -45,9 +45,37 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report
 	if err != nil {
 		return r, err
 	}
-	codes := map[string]weekCodes{}
-	for _, name := range s.sloNames() {
-		if codes[name], err = s.loadWeekCodes(ctx, name, from.UnixMilli(), end); err != nil {
+	// The codes of the hours not written to the history yet (the hour
+	// under way, and the one settling) from the engine, and those before
+	// from the store: the hour before which each SLO's history is written
+	// divides them, as an export's do.
+	codes := map[string]*weekCodes{}
+	cursors := map[string]int64{}
+	// Codes are kept by the hour: those of every hour the span touches,
+	// the one under way included when the span ends now.
+	fromH, toH := from.UnixMilli()/hourMS, (end+hourMS-1)/hourMS
+	err = s.do(ctx, func() error {
+		for _, sp := range s.eng.Router().Specs {
+			name := sp.SLO.Name
+			wc := newWeekCodes()
+			cursors[name] = s.eng.HistoryCursor(name)
+			for _, in := range sp.Instances() {
+				key := s.eng.KeyOf(in)
+				for h := max(cursors[name], fromH); h < toH; h++ {
+					for _, c := range s.eng.Router().HourCodes(in, h) {
+						wc.add(store.CodeTotal{Instance: key, Code: c.Code, Class: c.Class, Rule: c.Rule, Count: c.Count})
+					}
+				}
+			}
+			codes[name] = wc
+		}
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	for name, wc := range codes {
+		if err := s.loadWeekCodes(ctx, wc, name, fromH, min(toH, cursors[name])); err != nil {
 			return r, err
 		}
 	}
@@ -60,7 +88,9 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report
 		for _, sp := range s.eng.Router().Specs {
 			sec := s.sloSection(sp, end, to.Sub(from))
 			sec.Alerts = alerts[sp.SLO.Name]
-			codes[sp.SLO.Name].fill(&sec)
+			if wc := codes[sp.SLO.Name]; wc != nil {
+				wc.fill(&sec)
+			}
 			for _, ep := range sp.Episodes() {
 				if ep.From.Before(to) && (ep.To.IsZero() || ep.To.After(from)) {
 					sec.Surges = append(sec.Surges, fmt.Sprintf("%s: user faults at %.0f× its baseline from %s", ep.Labels, ep.Peak, ep.From.Format(time.RFC3339)))
@@ -108,11 +138,11 @@ func (s *Service) sloNames() []string {
 	return names
 }
 
-// loadWeekCodes reads an SLO's codes of the history's hours in the span
-// (from, to] (ms).
-func (s *Service) loadWeekCodes(ctx context.Context, slo string, from, to int64) (weekCodes, error) {
-	wc := weekCodes{faults: map[string]float64{}}
-	add := func(list []report.Code, t store.CodeTotal) []report.Code {
+func newWeekCodes() *weekCodes { return &weekCodes{faults: map[string]float64{}} }
+
+// add counts an instance's errors of one code.
+func (wc *weekCodes) add(t store.CodeTotal) {
+	add := func(list []report.Code) []report.Code {
 		i := slices.IndexFunc(list, func(c report.Code) bool { return c.Code == t.Code })
 		if i < 0 {
 			return append(list, report.Code{Code: t.Code, Class: t.Class, Count: t.Count})
@@ -120,25 +150,32 @@ func (s *Service) loadWeekCodes(ctx context.Context, slo string, from, to int64)
 		list[i].Count += t.Count
 		return list
 	}
-	err := s.db.HistoryCodes(ctx, slo, nil, from/hourMS, to/hourMS, func(t store.CodeTotal) error {
-		switch {
-		case t.Class == classify.User.String():
-			wc.faults[t.Instance.Key] += t.Count
-		case t.Class == classify.Platform.String():
-			wc.platform = add(wc.platform, t)
-		}
-		if t.Rule == classify.DefaultRule {
-			wc.unclassified = add(wc.unclassified, t)
-		}
+	switch {
+	case t.Class == classify.User.String():
+		wc.faults[t.Instance.Key] += t.Count
+	case t.Class == classify.Platform.String():
+		wc.platform = add(wc.platform)
+	}
+	if t.Rule == classify.DefaultRule {
+		wc.unclassified = add(wc.unclassified)
+	}
+}
+
+// loadWeekCodes adds an SLO's codes of the history's hours [from, to).
+func (s *Service) loadWeekCodes(ctx context.Context, wc *weekCodes, slo string, from, to int64) error {
+	if to <= from {
+		return nil
+	}
+	return s.db.HistoryCodes(ctx, slo, nil, from, to, func(t store.CodeTotal) error {
+		wc.add(t)
 		return nil
 	})
-	return wc, err
 }
 
 // fill puts the codes in an SLO's section: the codes that burned the
 // budget, the tenants with the most user faults and the codes no rule
 // knew.
-func (wc weekCodes) fill(sec *report.SLO) {
+func (wc *weekCodes) fill(sec *report.SLO) {
 	sec.Codes = mostFirst(wc.platform, maxReportCodes)
 	sec.Unclassified = mostFirst(wc.unclassified, len(wc.unclassified))
 	for key, n := range wc.faults {
@@ -218,13 +255,15 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 	sec := report.SLO{Name: x.Name, Description: x.Description, Objective: 1 - budget, Window: x.Window.String()}
 	// Every budget figure is a share of the period's budget ending at
 	// end, a young instance's extrapolated over the period
-	// (burnrate.Budget), as pages and the API state it.
+	// (burnrate.Budget), as pages and the API state it; for a span still
+	// under way, the period ending now: the time to come is not observed.
 	var wk, prev burnrate.Counts
 	var per burnrate.Budget
+	at := min(end, s.now().UnixMilli())
 	for _, in := range sp.Instances() {
 		wk = wk.Plus(in.Sum(end, week))
 		prev = prev.Plus(in.Sum(end-week.Milliseconds(), week))
-		per = per.Plus(in.Budget(end))
+		per = per.Plus(in.Budget(at))
 	}
 	sec.SLIWeek, sec.SLIPeriod = sli(wk), sli(per.Period)
 	sec.BudgetRemaining = per.Remaining()
@@ -269,7 +308,7 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 
 	var insts []report.Instance
 	for _, in := range sp.Instances() {
-		w, p := in.Sum(end, week), in.Budget(end)
+		w, p := in.Sum(end, week), in.Budget(at)
 		ri := report.Instance{Labels: in.Labels.Map(), SLI: sli(w), BudgetRemaining: p.Remaining(), NoData: w.Valid <= 0}
 		if p.Allowed > 0 {
 			ri.Burned = p.Consumed(w.Bad)

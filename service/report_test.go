@@ -236,3 +236,43 @@ maintenance:
 		t.Errorf("excluded %v minutes, want 150", got)
 	}
 }
+
+// TestTheHourUnderWayHasItsCodes: the codes of the hour in progress, not
+// yet in the stored history, are in the report of the week and in the
+// export: db-1 has failed 10 queries a minute (and its users made 5
+// syntax errors a minute) for the 30 minutes since 10:00, and it is 10:30.
+func TestTheHourUnderWayHasItsCodes(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	for range 30 {
+		at := ts.clock.Truncate(time.Minute)
+		ts.push(`{"time":"` + at.Format(time.RFC3339) + `","slo":"cypher-availability","labels":{"database":"db-1"},"total":1000,"errors":{"Neo.DatabaseError.General.UnknownError":10,"Neo.ClientError.Statement.SyntaxError":5}}` + "\n")
+		ts.clock = ts.clock.Add(time.Minute)
+		if err := ts.Cycle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	week, _ := WeekStart("", ts.clock.Add(7*24*time.Hour)) // the week under way
+	r, err := ts.Report(context.Background(), week, week.Add(7*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := r.SLOs[0]
+	if len(sec.Codes) != 1 || sec.Codes[0].Code != "Neo.DatabaseError.General.UnknownError" || sec.Codes[0].Count != 300 {
+		t.Errorf("the report's codes %+v, want the 300 UnknownErrors of the hour under way", sec.Codes)
+	}
+	if len(sec.UserFaults) != 1 || sec.UserFaults[0].UserFaults != 150 || sec.Instances[0].UserFaults != 150 {
+		t.Errorf("the report's user faults %+v, instances %+v; want db-1's 150", sec.UserFaults, sec.Instances)
+	}
+	doc := exportJSON(t, ts, ExportQuery{From: ts.clock.Add(-30 * time.Minute), To: ts.clock})
+	if len(doc.Instances) != 1 {
+		t.Fatalf("exported %+v", doc.Instances)
+	}
+	got := map[string]float64{}
+	for _, c := range doc.Instances[0].Codes {
+		got[c.Code] = c.Count
+	}
+	if got["Neo.DatabaseError.General.UnknownError"] != 300 || got["Neo.ClientError.Statement.SyntaxError"] != 150 {
+		t.Errorf("the export's codes %v, want the hour under way's 300 and 150", got)
+	}
+}
