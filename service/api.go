@@ -54,7 +54,7 @@ type InstanceStatus struct {
 	// instance's valid events extrapolated over the period
 	// (burnrate.Budget); negative when the budget is overspent.
 	BudgetRemaining float64       `json:"budget_remaining"`
-	Events          EventCounts   `json:"events"` // over the SLO period
+	Events          EventCounts   `json:"events"` // since the instance was first counted
 	TopCodes        []CodeCount   `json:"top_codes,omitempty"`
 	Alerts          []AlertStatus `json:"alerts,omitempty"`
 	// NoDataSince is when the instance's data stopped, if it has.
@@ -63,20 +63,24 @@ type InstanceStatus struct {
 
 // EventCounts is an instance's events by class. Total includes every class;
 // valid = Total − User − Ignore, and Platform is the bad part of valid.
+// Events are counts: whole numbers, though the engine sums the increases
+// it is given in floating point (a Datadog rollup or a pushed count may
+// be fractional, and sums of those carry noise such as
+// 20500.000000000004).
 type EventCounts struct {
-	Total    float64 `json:"total"`
-	User     float64 `json:"user"`
-	Ignore   float64 `json:"ignore"`
-	Platform float64 `json:"platform"`
+	Total    int64 `json:"total"`
+	User     int64 `json:"user"`
+	Ignore   int64 `json:"ignore"`
+	Platform int64 `json:"platform"`
 }
 
 // CodeCount is how often one error code occurred, with the class and the
-// rule that classified it.
+// rule that classified it: a count, as EventCounts.
 type CodeCount struct {
-	Code  string  `json:"code"`
-	Class string  `json:"class"`
-	Rule  string  `json:"rule"`
-	Count float64 `json:"count"`
+	Code  string `json:"code"`
+	Class string `json:"class"`
+	Rule  string `json:"rule"`
+	Count int64  `json:"count"`
 }
 
 // AlertStatus is one alert's current state.

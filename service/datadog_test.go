@@ -131,7 +131,7 @@ slos:
 	}
 	// And every minute of the 7-day backfill and the cycles after it once:
 	// from 12:00 − 7d − 3m to 11:59.
-	if want := float64(7*24*60+2) * 1000; in.Events.Total != want {
+	if want := int64(7*24*60+2) * 1000; in.Events.Total != want {
 		t.Errorf("counted %v queries, want %v", in.Events.Total, want)
 	}
 }

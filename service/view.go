@@ -2,6 +2,7 @@ package service
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
@@ -85,13 +86,13 @@ func instanceStatus(v *engine.View, sv *engine.SLOView, iv *engine.InstanceView)
 		Labels:          iv.Labels.Map(),
 		BurnRates:       map[string]float64{},
 		BudgetRemaining: iv.BudgetRemaining,
-		Events:          EventCounts(iv.Totals),
+		Events:          eventCounts(iv.Totals),
 	}
 	for w, r := range iv.Rates {
 		is.BurnRates[model.Duration(sv.Windows[w]).String()] = r
 	}
 	for _, c := range iv.TopCodes {
-		is.TopCodes = append(is.TopCodes, CodeCount(c))
+		is.TopCodes = append(is.TopCodes, CodeCount{Code: c.Code, Class: c.Class, Rule: c.Rule, Count: wholeEvents(c.Count)})
 	}
 	for _, a := range sv.InstanceAlerts(iv) {
 		is.Alerts = append(is.Alerts, alertStatus(a))
@@ -102,6 +103,15 @@ func instanceStatus(v *engine.View, sv *engine.SLOView, iv *engine.InstanceView)
 	}
 	return is
 }
+
+// eventCounts are an instance's events as the API states them: whole
+// events.
+func eventCounts(e burnrate.Events) EventCounts {
+	return EventCounts{Total: wholeEvents(e.Total), User: wholeEvents(e.User), Ignore: wholeEvents(e.Ignore), Platform: wholeEvents(e.Platform)}
+}
+
+// wholeEvents rounds a sum of increases to the whole events it counts.
+func wholeEvents(v float64) int64 { return int64(math.Round(v)) }
 
 func alertStatus(a engine.AlertView) AlertStatus {
 	lm := a.Labels.Map()
