@@ -106,6 +106,14 @@ func (in *Instance) BurnRates(ts int64) []Rate {
 	return rates
 }
 
+// FiredWindows returns the indexes into Spec.Windows of the long and the
+// short window of the pair of the severity Spec.Severities[sev] that
+// fired most recently: the burn rates a page about the alert shows.
+func (in *Instance) FiredWindows(sev int) (long, short int) {
+	p := in.Spec.pairs[in.fired[sev]]
+	return p.long, p.short
+}
+
 // AppendBurnRates appends to out the burn rate over each of the policy's
 // windows (Spec.Windows, in order) at ts, allocating nothing else.
 func (in *Instance) AppendBurnRates(ts int64, out []float64) []float64 {

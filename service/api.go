@@ -83,7 +83,10 @@ type CodeCount struct {
 	Count int64  `json:"count"`
 }
 
-// AlertStatus is one alert's current state.
+// AlertStatus is one alert's current state. In /api/v1/alerts it also
+// carries what a page about it says now, made by the pipeline's own
+// enrichment: the summary, the burn rates of the pair that fired, the
+// budget left, the top codes and the links.
 type AlertStatus struct {
 	ID       string            `json:"id"`    // the stable hash that is also the PagerDuty dedup key
 	Alert    string            `json:"alert"` // burn-rate, user-fault-surge, no-data
@@ -92,6 +95,21 @@ type AlertStatus struct {
 	Severity string            `json:"severity"`
 	State    string            `json:"state"`
 	Since    time.Time         `json:"since"`
+
+	Summary string `json:"summary,omitempty"`
+	// BurnRates maps the long and the short window of the pair that fired
+	// most recently to its burn rate now.
+	BurnRates map[string]float64 `json:"burn_rates,omitempty"`
+	// BudgetRemaining is the instance's fraction of its period's budget
+	// left, as InstanceStatus's; only for a burn-rate alert.
+	BudgetRemaining *float64    `json:"budget_remaining,omitempty"`
+	Codes           []CodeCount `json:"codes,omitempty"`
+	Playbook        string      `json:"playbook,omitempty"`
+	// PlaybookURL is the playbook's page with the instance's labels filled
+	// in (playbooks.InstanceURL); DashboardURL the config's dashboard
+	// template filled with them, if the config has one.
+	PlaybookURL  string `json:"playbook_url,omitempty"`
+	DashboardURL string `json:"dashboard_url,omitempty"`
 }
 
 // sloList is the body of GET /api/v1/slos.

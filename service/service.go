@@ -242,6 +242,7 @@ type installation struct {
 	readers       map[string]reader
 	receivers     map[string]notify.Receiver
 	stages        []stage
+	enrich        enrichStage // the pipeline's first stage, for the API's alerts too
 	silences      *silence.Set
 	playbooks     *playbooks.Set
 	playbooksHTTP http.Handler
