@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -60,6 +61,9 @@ type SLOView struct {
 	// and no-data.
 	Alerts   []AlertView
 	Episodes []burnrate.Episode
+	// Warnings say what is wrong without failing: selectors that match no
+	// series of a source read whole (SelectorWarning).
+	Warnings []string
 }
 
 // MaxWorst is how many instances SLOView.Worst lists: enough to see
@@ -170,6 +174,9 @@ func (e *Engine) sloView(sp *burnrate.Spec) *SLOView {
 	}
 	sv.Worst = worst.ix
 	sv.Surging = sp.Surging()
+	if w := selectorWarning(x, e.feeds[x.Source], len(insts)); w != "" {
+		sv.Warnings = append(sv.Warnings, w)
+	}
 	if a := sp.SurgeAlert(); a.State != burnrate.Inactive {
 		sc := sp.SurgeConfig()
 		sv.Alerts = append(sv.Alerts, AlertView{
@@ -188,6 +195,22 @@ func (e *Engine) sloView(sp *burnrate.Spec) *SLOView {
 		})
 	}
 	return sv
+}
+
+// selectorWarning says that an SLO's selectors match nothing: its source
+// is read from (not pushed to), has been read whole without failing, and
+// the SLO has no instance. A replay that reads nothing fails; a serve
+// goes on, since series may come, but says so.
+func selectorWarning(x *slo.SLO, f *Feed, instances int) string {
+	if f == nil || f.Source.Events != nil || f.Cursor == 0 || f.Backfilling || f.Failing != nil || instances > 0 {
+		return ""
+	}
+	total, errs := x.SLI.Total, x.SLI.Errors
+	if f.Source.Datadog != nil {
+		total, errs = x.DatadogQueries()
+	}
+	return fmt.Sprintf("no series of source %s matches the SLO's selectors (total %s, errors %s): nothing is evaluated",
+		f.Source.Name, total, errs)
 }
 
 // InstanceAlerts are the instance's alerts that ever fired.

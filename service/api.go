@@ -30,6 +30,9 @@ type SLOStatus struct {
 	Source      string  `json:"source"`
 	Instances   int     `json:"instances"`
 	Firing      int     `json:"firing"` // alerts firing for this SLO
+	// Warnings say what is wrong without failing, such as selectors that
+	// match no series of a source read whole.
+	Warnings []string `json:"warnings,omitempty"`
 	// Worst holds up to MaxWorst instances, least budget remaining first.
 	Worst []InstanceStatus `json:"worst"`
 }

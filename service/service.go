@@ -110,6 +110,8 @@ type Service struct {
 	eng            *engine.Engine
 	lastCheckpoint int64
 	lastSnapshot   int64
+	// warned are the sources whose unmatched selectors were logged.
+	warned map[string]bool
 
 	// view is where everything stands, as of the last apply.
 	view atomic.Pointer[engine.View]

@@ -74,7 +74,7 @@ func sloHead(v *engine.View, sv *engine.SLOView) SLOStatus {
 	st := SLOStatus{
 		Name: x.Name, Description: x.Description, Objective: x.Objective,
 		Window: x.Window.String(), Source: x.Source, Instances: len(sv.Instances),
-		Worst: []InstanceStatus{},
+		Worst: []InstanceStatus{}, Warnings: sv.Warnings,
 	}
 	st.Firing = sv.Firing[0] + sv.Firing[1]
 	for _, a := range sv.Alerts {
