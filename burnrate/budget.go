@@ -13,9 +13,9 @@ import "time"
 //	observed = the minutes from its first one with data to the end, at most the period
 //	valid    = the period's valid events × period ÷ observed
 //
-// so that a 2-minute full outage of a steady 3-hour-old tenant costs
-// 2 ÷ 43,200 of a 99.9% 30d budget's minutes (2 of its 43.2), as it would
-// for an old one, rather than 11 budgets of the 3 hours' few events.
+// so that a 2-minute full outage of a steady 3-hour-old tenant costs 2 of
+// the 43.2 minutes a 99.9% 30d budget allows, as it would an old one,
+// rather than 11 budgets of the 3 hours' few events.
 // Burn rates are not touched: they are ratios over their windows.
 type Budget struct {
 	// Period are the events counted over the period.

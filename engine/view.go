@@ -62,7 +62,7 @@ type SLOView struct {
 	Alerts   []AlertView
 	Episodes []burnrate.Episode
 	// Warnings say what is wrong without failing: selectors that match no
-	// series of a source read whole (SelectorWarning).
+	// series of a source read whole (selectorWarning).
 	Warnings []string
 }
 
