@@ -181,6 +181,15 @@ func (sp *Spec) EvaluateSurge(ts int64, emit func(Transition)) {
 // Surging reports whether the instance's user faults surge now.
 func (in *Instance) Surging() bool { return in.surge != nil && in.surge.surging }
 
+// Surging is how many of the SLO's instances surge now; 0 when the guard
+// is off.
+func (sp *Spec) Surging() int {
+	if sp.surge == nil {
+		return 0
+	}
+	return sp.surge.surging
+}
+
 // Episodes returns the SLO's instance surges so far, alerting or not.
 func (sp *Spec) Episodes() []Episode {
 	if sp.surge == nil {

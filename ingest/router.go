@@ -338,7 +338,7 @@ func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(
 		s.dirty = true
 		r.dirty = append(r.dirty, s)
 	}
-	r.count(s, ts, d, touch, nil)
+	r.count(s, ts, d, MinuteBins, touch, nil)
 }
 
 // delta moves s's cursor to the sample (ts, v) and returns the increase
@@ -371,15 +371,16 @@ func (r *Router) delta(s *Series, ts int64, v float64, fresh func(ts int64) bool
 
 // Increment counts an increase d of s at ts, as pushed events are.
 func (r *Router) Increment(s *Series, ts int64, d float64, touch func(*burnrate.Instance)) {
-	r.count(s, ts, d, touch, nil)
+	r.count(s, ts, d, MinuteBins, touch, nil)
 }
 
-// countWith counts an increase d of s at ts, telling journal.
-func (r *Router) countWith(s *Series, ts int64, d float64, journal func(*burnrate.Instance, int64, burnrate.Events)) {
-	r.count(s, ts, d, nil, journal)
+// countWith counts an increase d of s over the bin of step ms ending at
+// ts, telling journal.
+func (r *Router) countWith(s *Series, ts int64, d float64, step int64, journal func(*burnrate.Instance, int64, burnrate.Events)) {
+	r.count(s, ts, d, step, nil, journal)
 }
 
-func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Instance), journal func(*burnrate.Instance, int64, burnrate.Events)) {
+func (r *Router) count(s *Series, ts int64, d float64, step int64, touch func(*burnrate.Instance), journal func(*burnrate.Instance, int64, burnrate.Events)) {
 	s.Increase += d
 	excluded := false
 	for _, t := range s.targets {
@@ -388,7 +389,13 @@ func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Inst
 			e.Ignore, e.Platform = e.Ignore+e.Platform, 0
 			excluded = true
 		}
-		t.inst.Add(ts, e)
+		if step > MinuteBins {
+			// An hour's increase, of a first start's older history:
+			// it began with the hour (burnrate.Instance.AddOver).
+			t.inst.AddOver(ts, step, e)
+		} else {
+			t.inst.Add(ts, e)
+		}
 		if journal != nil {
 			journal(t.inst, ts, e)
 		}

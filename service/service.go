@@ -113,6 +113,8 @@ type Service struct {
 	// early are the alerts a first start's early look paged, by ID, until
 	// its backfill ends.
 	early map[string]burnrate.Transition
+	// warned are the sources whose unmatched selectors were logged.
+	warned map[string]bool
 
 	// view is where everything stands, as of the last apply.
 	view atomic.Pointer[engine.View]
@@ -246,6 +248,7 @@ type installation struct {
 	readers       map[string]reader
 	receivers     map[string]notify.Receiver
 	stages        []stage
+	enrich        enrichStage // the pipeline's first stage, for the API's alerts too
 	silences      *silence.Set
 	playbooks     *playbooks.Set
 	playbooksHTTP http.Handler

@@ -271,4 +271,25 @@ func (s *Service) publish() {
 	v := s.eng.View()
 	s.view.Store(v)
 	s.metrics.update(v)
+	s.warnUnmatched(v)
+}
+
+// warnUnmatched logs, once per source, the SLOs whose selectors match no
+// series of it once it has been read whole; the view's warnings say it
+// for as long as it lasts. On the writer.
+func (s *Service) warnUnmatched(v *engine.View) {
+	bySource := map[string][]string{}
+	for _, sv := range v.SLOs {
+		if len(sv.Warnings) > 0 && !s.warned[sv.SLO.Source] {
+			bySource[sv.SLO.Source] = append(bySource[sv.SLO.Source], sv.Warnings...)
+		}
+	}
+	for src, ws := range bySource {
+		if s.warned == nil {
+			s.warned = map[string]bool{}
+		}
+		s.warned[src] = true
+		s.log.Warn("the selectors of an SLO match no series the source has: it evaluates nothing; check the selectors against the source (GET /api/v1/slos shows the warning while it lasts)",
+			"source", src, "warnings", ws)
+	}
 }

@@ -26,7 +26,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	storage := fs.String("storage.path", "./data", "the directory of burnwatch's SQLite state")
 	logFormat := fs.String("log.format", "text", "text or json")
 	logLevel := fs.String("log.level", "info", "debug, info, warn or error")
-	perInstance := fs.Bool("metrics.per-instance", false, "export a burn-rate series per instance and window on /metrics (tens of thousands of instances make as many series)")
+	perInstance := fs.Bool("metrics.per-instance", false, "export a burn-rate series per instance and window, and a budget-remaining series per instance, on /metrics (tens of thousands of instances make as many series)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
