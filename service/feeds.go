@@ -233,9 +233,18 @@ func (s *Service) readSource(ctx context.Context, in *installation, src *slo.Sou
 		}
 		return s.backfill(ctx, src.Name, rd, from, to)
 	}
+	if cursor > 0 && to-to%minuteMS <= cursor-cursor%minuteMS {
+		// No minute has ended since the last read: nothing new can be
+		// evaluated, and half the reads of a 30s interval would cost the
+		// server and burnwatch for nothing. The next cycle reads it.
+		return nil
+	}
 	_, err := s.applyRead(ctx, rd, engine.Batch{Source: src.Name, Mode: engine.Live, From: from, Through: to})
 	return s.readResult(ctx, src.Name, err)
 }
+
+// minuteMS is a minute in milliseconds.
+const minuteMS = int64(time.Minute / time.Millisecond)
 
 // readResult handles the outcome of a read: a source's failure is logged
 // and counted, and noted in the engine, whose no-data clock runs on;
