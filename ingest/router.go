@@ -6,7 +6,6 @@
 package ingest
 
 import (
-	"math"
 	"slices"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -341,12 +340,19 @@ func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(
 	r.count(s, ts, d, touch, nil)
 }
 
+// MaxSampleValue is the largest counter value counted: 2^63, which no
+// 64-bit counter passes. A sample above it, negative or infinite is no
+// counter's and is ignored; with samples bounded, every sum the engine
+// makes of their increases stays finite.
+const MaxSampleValue = 1 << 63
+
 // delta moves s's cursor to the sample (ts, v) and returns the increase
 // since the sample before, by Prometheus's counter-reset rule; false for a
-// sample to ignore: read before, or not a number (a staleness marker). For
-// a series' first sample, fresh says whether it counts from zero.
+// sample to ignore: read before, not a number (a staleness marker), or not
+// a counter's value (see MaxSampleValue). For a series' first sample,
+// fresh says whether it counts from zero.
 func (r *Router) delta(s *Series, ts int64, v float64, fresh func(ts int64) bool) (float64, bool) {
-	if s.seen && ts <= s.lastTS || math.IsNaN(v) {
+	if s.seen && ts <= s.lastTS || !(v >= 0 && v <= MaxSampleValue) {
 		// Read before: a live source re-reads from its cursor after a
 		// failed cycle, and counting a sample twice would be wrong.
 		return 0, false
