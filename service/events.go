@@ -59,6 +59,15 @@ const MaxEventSkew = 5 * time.Minute
 // event, a minute of a few tens of thousands of instances.
 const DefaultMaxBody = 10 << 20
 
+// MaxEventCount is the largest count a pushed line may carry, in total or
+// for one error code: a trillion events in one minute of one instance,
+// 16 billion a second, far above any real database. Bounded counts keep
+// every sum the engine makes finite (no window, budget or burn rate can
+// overflow to +Inf or become NaN, whatever is pushed, however often), and
+// a count above it is a pusher's bug (a counter sent as an increase, a
+// byte count for an event count) that would wreck the SLO's numbers.
+const MaxEventCount = 1e12
+
 // LineError is the first bad line of a pushed batch. Field is the JSON field
 // at fault, such as total or errors["X"], or empty when the line as a whole
 // is wrong.
@@ -160,8 +169,8 @@ func parseEvent(line []byte, cfg *slo.Config, now time.Time) (PushedEvent, *Line
 	if w.Total == nil {
 		return PushedEvent{}, &LineError{Field: "total", Msg: "missing; give the number of events in the minute, failed ones included"}
 	}
-	if *w.Total < 0 {
-		return PushedEvent{}, &LineError{Field: "total", Msg: formatCount(*w.Total) + " is negative"}
+	if msg := checkCount(*w.Total); msg != "" {
+		return PushedEvent{}, &LineError{Field: "total", Msg: msg}
 	}
 	var sum float64
 	for _, code := range sortedKeys(w.Errors) {
@@ -170,8 +179,8 @@ func parseEvent(line []byte, cfg *slo.Config, now time.Time) (PushedEvent, *Line
 		if code == "" {
 			return PushedEvent{}, &LineError{Field: field, Msg: "an error code can't be empty"}
 		}
-		if n < 0 {
-			return PushedEvent{}, &LineError{Field: field, Msg: formatCount(n) + " is negative"}
+		if msg := checkCount(n); msg != "" {
+			return PushedEvent{}, &LineError{Field: field, Msg: msg}
 		}
 		sum += n
 	}
@@ -188,6 +197,20 @@ func parseEvent(line []byte, cfg *slo.Config, now time.Time) (PushedEvent, *Line
 		Total:  *w.Total,
 		Errors: w.Errors,
 	}, nil
+}
+
+// checkCount says what is wrong with a count, "" if nothing: it must be a
+// number from 0 to MaxEventCount.
+func checkCount(n float64) string {
+	switch {
+	case math.IsNaN(n) || math.IsInf(n, 0):
+		return formatCount(n) + " is not a number"
+	case n < 0:
+		return formatCount(n) + " is negative"
+	case n > MaxEventCount:
+		return fmt.Sprintf("%s is more than the %s events a line may count", formatCount(n), formatCount(MaxEventCount))
+	}
+	return ""
 }
 
 func checkEventLabels(ls map[string]string, s *slo.SLO) *LineError {
@@ -220,6 +243,9 @@ func decodeError(err error) *LineError {
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
 			return &LineError{Msg: fmt.Sprintf("a JSON %s where an event object belongs", typeErr.Value)}
+		}
+		if n, ok := strings.CutPrefix(typeErr.Value, "number "); ok && jsonKind(typeErr.Type) == "number" {
+			return &LineError{Field: typeErr.Field, Msg: fmt.Sprintf("%s is out of range; a count is at most %s", n, formatCount(MaxEventCount))}
 		}
 		return &LineError{Field: typeErr.Field, Msg: fmt.Sprintf("a JSON %s where a %s belongs", typeErr.Value, jsonKind(typeErr.Type))}
 	case errors.As(err, &syntaxErr):

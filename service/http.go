@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -144,12 +146,23 @@ type apiError struct {
 	Error string `json:"error"`
 }
 
+// respondJSON answers with v as JSON. It encodes v whole before the
+// status goes out, so that a value JSON cannot hold (a NaN, an infinity)
+// is a 500 that says so, never a 200 with an empty or cut body.
 func respondJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		buf.Reset()
+		status = http.StatusInternalServerError
+		// apiError of a string always encodes.
+		_ = json.NewEncoder(&buf).Encode(apiError{Error: "the answer could not be written as JSON: " + err.Error()})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	// An error here is the client gone; there is no one left to tell.
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(buf.Bytes())
 }
 
 func respondError(w http.ResponseWriter, status int, format string, args ...any) {

@@ -85,6 +85,13 @@ func (ts *testService) open() {
 // push sends a batch through the HTTP API, as a pusher would.
 func (ts *testService) push(body string) *http.Response {
 	ts.t.Helper()
+	r := ts.pushBody(body)
+	return &http.Response{StatusCode: r.status, Status: fmt.Sprintf("%d %s", r.status, http.StatusText(r.status)), Header: r.header}
+}
+
+// pushBody sends a batch as push does and returns the answer read whole.
+func (ts *testService) pushBody(body string) apiResponse {
+	ts.t.Helper()
 	tok, err := ts.eventsToken()
 	if err != nil {
 		ts.t.Fatal(err)
@@ -97,8 +104,9 @@ func (ts *testService) push(body string) *http.Response {
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return apiResponse{status: resp.StatusCode, header: resp.Header, body: string(b)}
 }
 
 // minute pushes one minute of db's counts, ending at the clock, and runs

@@ -112,8 +112,5 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 
 func (s *Service) silenceSet() *silence.Set { return s.cur.Load().silences }
 
-func writeJSONBody(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
+// writeJSONBody is respondJSON.
+func writeJSONBody(w http.ResponseWriter, status int, v any) { respondJSON(w, status, v) }
