@@ -3,8 +3,6 @@ package service
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -304,13 +302,21 @@ func (a *apiServer) pushEvents(w http.ResponseWriter, r *http.Request) {
 		respondError(w, http.StatusServiceUnavailable, "the events endpoint has no usable token configured; see the server's log")
 		return
 	}
-	if !bearerMatches(r.Header.Get("Authorization"), want) {
+	// A basic-auth user of the web configuration file, or a client
+	// certificate it verified, stands for the token: with basic auth on,
+	// every request carries it, and none could carry a bearer token too.
+	if !bearerMatches(r.Header.Get("Authorization"), want) && !authenticatedByListener(ctx) {
 		a.reject(ctx, RejectUnauthorized, nil)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="burnwatch"`)
 		respondError(w, http.StatusUnauthorized, "a valid bearer token is required")
 		return
 	}
 
+	// NDJSON, or a client that says nothing; never a form's types.
+	if !requireContentType(w, r, true, "application/x-ndjson", "application/json") {
+		a.reject(ctx, RejectInvalid, errors.New("Content-Type "+r.Header.Get("Content-Type")))
+		return
+	}
 	key, err := idempotencyKey(r.Header)
 	if err != nil {
 		a.reject(ctx, RejectInvalid, err)
@@ -391,19 +397,6 @@ func (a *apiServer) eventsToken() (string, error) {
 		return "", errors.New("the events token is empty")
 	}
 	return tok, nil
-}
-
-// bearerMatches reports whether an Authorization header carries the bearer
-// token want. Both sides are hashed first, so the comparison takes the same
-// time whatever the token's length and however much of it matches.
-func bearerMatches(header, want string) bool {
-	scheme, got, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	g := sha256.Sum256([]byte(strings.TrimSpace(got)))
-	h := sha256.Sum256([]byte(want))
-	return subtle.ConstantTimeCompare(g[:], h[:]) == 1
 }
 
 func (a *apiServer) tooLarge(w http.ResponseWriter, r *http.Request) {

@@ -74,7 +74,7 @@ func (s *Service) exportRoute(mux *http.ServeMux) {
 		if format == "" {
 			format = "json"
 		}
-		out := &countingWriter{w: w}
+		out := &countingWriter{w: w, rc: longAnswer(w, exportStall)}
 		var ew report.ExportWriter
 		switch table := v.Get("table"); {
 		case format == "csv" && table == "timeline":
@@ -110,13 +110,21 @@ func (s *Service) exportRoute(mux *http.ServeMux) {
 	})
 }
 
-// countingWriter counts what went to the client.
+// countingWriter counts what went to the client, and moves the write
+// deadline on as it goes: a client that takes nothing for exportStall is
+// given up on, one that reads goes on however long the export takes.
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w        io.Writer
+	n        int64
+	rc       *http.ResponseController
+	deadline time.Time
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	if now := time.Now(); c.rc != nil && now.Add(exportStall-time.Second).After(c.deadline) {
+		c.deadline = now.Add(exportStall)
+		_ = c.rc.SetWriteDeadline(c.deadline)
+	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err

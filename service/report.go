@@ -346,6 +346,7 @@ func (s *Service) weekAlerts(ctx context.Context, from, to time.Time) (map[strin
 // with from and to (RFC 3339) of that span.
 func (s *Service) reportRoute(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/report", func(w http.ResponseWriter, r *http.Request) {
+		longAnswer(w, reportTimeout)
 		from, to, err := reportSpan(r.URL.Query(), s.now())
 		if err != nil {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})

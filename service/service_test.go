@@ -82,6 +82,23 @@ func (ts *testService) open() {
 	ts.Service = svc
 }
 
+// Handler is the service's handler as an authenticated API client sees
+// it: a request without an Authorization header gets the service's API
+// token. Tests of access itself use ts.Service.Handler().
+func (ts *testService) Handler() http.Handler {
+	h := ts.Service.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			toks, err := ts.apiTokens()
+			if err != nil {
+				ts.t.Error(err)
+			}
+			r.Header.Set("Authorization", "Bearer "+toks[0])
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // push sends a batch through the HTTP API, as a pusher would.
 func (ts *testService) push(body string) *http.Response {
 	ts.t.Helper()
