@@ -47,6 +47,24 @@ func ParseExportQuery(v url.Values) (ExportQuery, error) {
 	return q, nil
 }
 
+// checkSpan refuses an export whose window and margins span more than
+// most, the history kept. Each part is checked before they are added, so
+// that no sum overflows: a window from year 1 to 9999 is longer than
+// time.Duration can say, and Sub saturates at its largest, 292 years.
+func (q ExportQuery) checkSpan(most time.Duration) error {
+	if q.Margin < 0 {
+		return fmt.Errorf("margin %s is negative", q.Margin)
+	}
+	window := q.To.Sub(q.From)
+	switch {
+	case q.Margin > most || window > most:
+		return fmt.Errorf("%w: the window and its margins span more than the %s of history kept", ErrExportTooLong, model.Duration(most))
+	case window+2*q.Margin > most:
+		return fmt.Errorf("%w: the window and its margins span %s, more than the %s of history kept", ErrExportTooLong, model.Duration(window+2*q.Margin), model.Duration(most))
+	}
+	return nil
+}
+
 func parseExportTime(name, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("%s is missing: want a time such as 2026-11-05T02:00:00Z", name)
@@ -93,11 +111,16 @@ func (s *Service) exportRoute(mux *http.ServeMux) {
 			return
 		}
 		w.Header().Set("Content-Type", report.ExportContentType(format))
-		err = s.Export(r.Context(), q, ew)
+		err = s.Export(withoutWaiting(r.Context()), q, ew)
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrExportTooLong) && out.n == 0:
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		case errors.Is(err, ErrBusy):
+			busy(w)
+		case r.Context().Err() != nil:
+			// The client went away; the export stopped with it.
+			s.log.Debug("export abandoned by its client", "err", err, "bytes", out.n)
 		case out.n == 0:
 			s.log.Error("export failed", "err", err, "from", q.From, "to", q.To)
 			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the export failed: " + err.Error()})

@@ -3,6 +3,7 @@ package service
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -32,6 +33,14 @@ const reportStep = 2 * time.Hour
 // and are interpolated (docs/semantics.md). Error codes, user faults and
 // unclassified codes come from the stored history's hours.
 func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report, error) {
+	if err := checkReportSpan(from, to, engine.HistoryRetention(s.config())); err != nil {
+		return report.Report{}, err
+	}
+	release, err := slot(ctx, s.reports)
+	if err != nil {
+		return report.Report{}, err
+	}
+	defer release()
 	end := to.UnixMilli()
 	r := report.Report{
 		Title:     reportTitle(from, to),
@@ -58,6 +67,9 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report
 	err = s.do(ctx, func() error {
 		r.SLOs, r.Fleet = nil, report.Fleet{}
 		for _, sp := range s.eng.Router().Specs {
+			if err := ctx.Err(); err != nil {
+				return err // the client went away
+			}
 			sec := s.sloSection(sp, end, to.Sub(from))
 			sec.Alerts = alerts[sp.SLO.Name]
 			codes[sp.SLO.Name].fill(&sec)
@@ -352,8 +364,17 @@ func (s *Service) reportRoute(mux *http.ServeMux) {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
 			return
 		}
-		rep, err := s.Report(r.Context(), from, to)
-		if err != nil {
+		rep, err := s.Report(withoutWaiting(r.Context()), from, to)
+		switch {
+		case errors.Is(err, ErrReportTooLong):
+			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+			return
+		case errors.Is(err, ErrBusy):
+			busy(w)
+			return
+		case err != nil && r.Context().Err() != nil:
+			return // the client went away
+		case err != nil:
 			s.log.Error("making a report", "err", err)
 			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the report could not be made"})
 			return

@@ -122,9 +122,9 @@ type Service struct {
 
 	// committed wakes the senders after a commit with notifications.
 	committed chan struct{}
-	// exports lets one export read the store at a time, so that exports
-	// never take the read connections the cycles need.
-	exports chan struct{}
+	// exports and reports are their slots (slots.go), so that they never
+	// take the read connections the cycles need, nor memory without bound.
+	exports, reports chan struct{}
 	// nextReport is when the scheduled report is next due; only the
 	// goroutine running housekeeping reads and writes it.
 	nextReport time.Time
@@ -177,7 +177,8 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		jobs:      make(chan func()),
 		stopped:   make(chan struct{}),
 		committed: make(chan struct{}, 1),
-		exports:   make(chan struct{}, 1),
+		exports:   make(chan struct{}, maxExports),
+		reports:   make(chan struct{}, maxReports),
 	}
 	s.senders = newSenders(s)
 	go s.write()
