@@ -50,6 +50,10 @@ type Router struct {
 	// inherited are the recent and hourly error counts of the series of
 	// the router this one replaced, by series key, for Inherit.
 	inherited map[string]*Series
+	// limits bound the instances and series made (limits.go); drops
+	// counts what they refused since TakeDrops.
+	limits slo.Limits
+	drops  Drops
 }
 
 // Inherit takes over the error counts of the last hours from the router
@@ -82,6 +86,7 @@ func NewRouter(cfg *slo.Config, c Classifier) *Router {
 		classifier: c,
 		series:     map[uint64]*Series{},
 		errors:     map[*burnrate.Instance][]*Series{},
+		limits:     cfg.Limits,
 	}
 	for _, s := range cfg.SLOs {
 		r.Specs = append(r.Specs, burnrate.NewSpec(s, cfg.Classify.Surge))
@@ -185,7 +190,8 @@ type target struct {
 
 // Resolve returns the series with these labels, deciding on first sight
 // which instances it counts for and, for error series, its class. It
-// returns nil for a series that no SLO reads.
+// returns nil for a series that no SLO reads, and for one over a limit
+// (limits.go): that one is counted in TakeDrops and not kept.
 func (r *Router) Resolve(lset labels.Labels) *Series {
 	h := lset.Hash()
 	if s := r.lookup(lset, h); s != nil {
@@ -196,6 +202,7 @@ func (r *Router) Resolve(lset labels.Labels) *Series {
 	}
 	key := lset.String()
 	var s *Series
+	read := false
 	for i, sp := range r.Specs {
 		role := sp.SLO.Role(lset)
 		if role == 0 {
@@ -204,6 +211,11 @@ func (r *Router) Resolve(lset labels.Labels) *Series {
 		ls, keep := sp.SLO.Relabel(lset)
 		if !keep {
 			continue
+		}
+		read = true
+		if reason, over := overLabels(r.limits, lset); over {
+			r.drop(reason, sp.SLO.Name, lset)
+			return nil
 		}
 		if s == nil {
 			s = r.newSeries(lset.Copy(), key)
@@ -215,18 +227,54 @@ func (r *Router) Resolve(lset labels.Labels) *Series {
 		if role&slo.RoleTotal != 0 {
 			unit.Total = 1
 		}
-		in := r.instance(i, ls)
+		in := r.limitedInstance(i, ls)
+		if in == nil {
+			continue
+		}
 		if role&slo.RoleErrors != 0 {
-			unit = unit.Add(r.classifyErrors(s, in, ls.Get(sp.SLO.SLI.CodeLabel), ls))
+			if !r.roomForCode(in) {
+				if unit.Total == 0 {
+					continue
+				}
+			} else {
+				unit = unit.Add(r.classifyErrors(s, in, ls.Get(sp.SLO.SLI.CodeLabel), ls))
+			}
 		}
 		s.targets = append(s.targets, target{inst: in, unit: unit})
 	}
-	if s == nil {
+	if !read {
 		r.keep(&Series{Labels: lset.Copy(), key: key, none: true}, h)
 		return nil
 	}
+	if s == nil || len(s.targets) == 0 {
+		return nil // every target over a limit
+	}
 	r.keep(s, h)
 	return s
+}
+
+// limitedInstance is instance, unless making it would pass the SLO's
+// max_instances_per_slo: then it drops the series and returns nil.
+func (r *Router) limitedInstance(i int, lset labels.Labels) *burnrate.Instance {
+	sp := r.Specs[i]
+	if n := r.limits.MaxInstancesPerSLO; n > 0 && len(r.instances[i]) >= n {
+		if in := r.instances[i][sp.SLO.InstanceKey(lset)]; in != nil {
+			return in
+		}
+		r.drop(DropInstances, sp.SLO.Name, lset)
+		return nil
+	}
+	return r.instance(i, lset)
+}
+
+// roomForCode reports whether in may count one more error series, and
+// drops the series when it may not.
+func (r *Router) roomForCode(in *burnrate.Instance) bool {
+	if n := r.limits.MaxCodesPerInstance; n > 0 && len(r.errors[in]) >= n {
+		r.drop(DropCodes, in.Spec.SLO.Name, in.Labels)
+		return false
+	}
+	return true
 }
 
 func (r *Router) instance(i int, lset labels.Labels) *burnrate.Instance {
@@ -280,7 +328,8 @@ func (r *Router) Known(lset labels.Labels) bool {
 
 // Pushed returns the series that pushed counts of an SLO instance's code
 // are kept as; code "" is the instance's total. Its increments are counted
-// with Increment, not Observe: pushed counts are increases already.
+// with Increment, not Observe: pushed counts are increases already. It
+// returns nil when the instance or the code is over a limit.
 func (r *Router) Pushed(sloName string, lset labels.Labels, code string) *Series {
 	i := slices.IndexFunc(r.Specs, func(sp *burnrate.Spec) bool { return sp.SLO.Name == sloName })
 	if i < 0 {
@@ -297,8 +346,11 @@ func (r *Router) Pushed(sloName string, lset labels.Labels, code string) *Series
 	if s := r.lookup(id, h); s != nil {
 		return s
 	}
+	in := r.limitedInstance(i, id)
+	if in == nil || code != "" && !r.roomForCode(in) {
+		return nil
+	}
 	s := r.newSeries(id, id.String())
-	in := r.instance(i, id)
 	unit := burnrate.Events{Total: 1}
 	if code != "" {
 		unit = r.classifyErrors(s, in, code, lset)
