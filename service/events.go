@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/burnwatch/burnwatch/ingest"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/store"
 )
@@ -73,6 +74,9 @@ type LineError struct {
 	Line  int // 1-based, counting blank lines
 	Field string
 	Msg   string
+	// limit is the reason of burnwatch_dropped_total when the line is
+	// over a limit of the config's limits, "" otherwise.
+	limit string
 }
 
 func (e *LineError) Error() string {
@@ -160,7 +164,7 @@ func parseEvent(line []byte, cfg *slo.Config, now time.Time) (PushedEvent, *Line
 		return PushedEvent{}, &LineError{Field: "time", Msg: fmt.Sprintf("%s is older than the %s window of SLO %q", *w.Time, s.Window, s.Name)}
 	}
 
-	if e := checkEventLabels(w.Labels, s); e != nil {
+	if e := checkEventLabels(w.Labels, s, cfg.Limits); e != nil {
 		return PushedEvent{}, e
 	}
 
@@ -170,12 +174,18 @@ func parseEvent(line []byte, cfg *slo.Config, now time.Time) (PushedEvent, *Line
 	if msg := checkCount(*w.Total); msg != "" {
 		return PushedEvent{}, &LineError{Field: "total", Msg: msg}
 	}
+	if n, most := len(w.Errors), cfg.Limits.MaxCodesPerInstance; over(n, most) {
+		return PushedEvent{}, &LineError{Field: "errors", Msg: fmt.Sprintf("%d codes, more than the %d an instance may count (limits.max_codes_per_instance)", n, most), limit: ingest.DropCodes.String()}
+	}
 	var sum float64
 	for _, code := range sortedKeys(w.Errors) {
 		n := w.Errors[code]
-		field := fmt.Sprintf("errors[%q]", code)
+		field := fmt.Sprintf("errors[%q]", logText(code))
 		if code == "" {
 			return PushedEvent{}, &LineError{Field: field, Msg: "an error code can't be empty"}
+		}
+		if over(len(code), cfg.Limits.MaxLabelValueLength) {
+			return PushedEvent{}, &LineError{Field: field, Msg: fmt.Sprintf("a code of %d bytes, longer than the %d a label value may have (limits.max_label_value_length)", len(code), cfg.Limits.MaxLabelValueLength), limit: ingest.DropLabelValueLength.String()}
 		}
 		if msg := checkCount(n); msg != "" {
 			return PushedEvent{}, &LineError{Field: field, Msg: msg}
@@ -211,11 +221,21 @@ func checkCount(n float64) string {
 	return ""
 }
 
-func checkEventLabels(ls map[string]string, s *slo.SLO) *LineError {
+// over reports whether n is over a limit; a limit of 0 is none (a config
+// made in code, without defaults).
+func over(n, limit int) bool { return limit > 0 && n > limit }
+
+func checkEventLabels(ls map[string]string, s *slo.SLO, limits slo.Limits) *LineError {
+	if over(len(ls), limits.MaxLabels) {
+		return &LineError{Field: "labels", Msg: fmt.Sprintf("%d labels, more than the %d a series may have (limits.max_labels)", len(ls), limits.MaxLabels), limit: ingest.DropLabels.String()}
+	}
 	for _, name := range sortedKeys(ls) {
-		field := fmt.Sprintf("labels[%q]", name)
+		field := fmt.Sprintf("labels[%q]", logText(name))
 		if !model.LabelName(name).IsValidLegacy() {
-			return &LineError{Field: field, Msg: fmt.Sprintf("%q is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", name)}
+			return &LineError{Field: field, Msg: fmt.Sprintf("%q is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", logText(name))}
+		}
+		if most := limits.MaxLabelValueLength; over(len(ls[name]), most) || over(len(name), most) {
+			return &LineError{Field: field, Msg: fmt.Sprintf("longer than the %d bytes a label may have (limits.max_label_value_length)", limits.MaxLabelValueLength), limit: ingest.DropLabelValueLength.String()}
 		}
 		if name == s.SLI.CodeLabel {
 			return &LineError{Field: field, Msg: fmt.Sprintf("%q is the code label of SLO %q; error codes go in errors", name, s.Name)}
@@ -355,6 +375,9 @@ func (a *apiServer) pushEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	events, err := ParseEvents(body, cfg, now)
 	if err != nil {
+		if le, ok := errors.AsType[*LineError](err); ok && le.limit != "" {
+			a.o.Metrics.dropped(le.limit, 1)
+		}
 		a.reject(ctx, RejectInvalid, err)
 		respondError(w, http.StatusBadRequest, "%s", err.Error())
 		return

@@ -135,6 +135,8 @@ type Service struct {
 	senders *senders
 	// silencing lets one silence be added at a time, for the limit.
 	silencing sync.Mutex
+	// drops is what the router dropped and the log has not said yet.
+	drops dropLog
 }
 
 // New loads the config, opens the store and restores the state a previous

@@ -36,6 +36,8 @@ type testService struct {
 	clock     time.Time
 	trs       []burnrate.Transition
 	receivers map[string]notify.Receiver
+	// logs, when set, receives the service's log, as JSON at debug level.
+	logs io.Writer
 }
 
 func writeConfig(t *testing.T, dir, config string) {
@@ -67,10 +69,14 @@ func (ts *testService) engine(fn func(*engine.Engine)) {
 }
 
 func (ts *testService) open() {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if ts.logs != nil {
+		log = slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	svc, err := New(context.Background(), Options{
 		ConfigPath:   filepath.Join(ts.dir, "burnwatch.yaml"),
 		StoragePath:  filepath.Join(ts.dir, "data"),
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:       log,
 		Now:          func() time.Time { return ts.clock },
 		OnTransition: func(t burnrate.Transition) { ts.trs = append(ts.trs, t) },
 		Console:      io.Discard,

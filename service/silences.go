@@ -63,12 +63,16 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 			return
 		}
 		limits := s.config().Limits
+		if limits.MaxSilenceBytes == 0 {
+			limits.MaxSilenceBytes = slo.DefaultMaxSilenceBytes
+		}
 		var sil silence.Silence
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(limits.MaxSilenceBytes)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&sil); err != nil {
 			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				s.log.Info("a silence was refused", "reason", "too_large", "limit", limits.MaxSilenceBytes)
+				s.metrics.dropped(dropSilenceBytes, 1)
+				s.log.Info("a silence was refused", "reason", dropSilenceBytes, "limit", limits.MaxSilenceBytes)
 				respondError(w, http.StatusRequestEntityTooLarge, "a silence is at most %d bytes (limits.max_silence_bytes)", limits.MaxSilenceBytes)
 				return
 			}
@@ -78,8 +82,9 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 		// One at a time, so that no two adds pass the limit together.
 		s.silencing.Lock()
 		defer s.silencing.Unlock()
-		if n := s.silencesHeld(sil.ID); n >= limits.MaxSilences {
-			s.log.Info("a silence was refused", "reason", "too_many", "limit", limits.MaxSilences)
+		if n := s.silencesHeld(sil.ID); over(n+1, limits.MaxSilences) {
+			s.metrics.dropped(dropSilences, 1)
+			s.log.Info("a silence was refused", "reason", dropSilences, "limit", limits.MaxSilences)
 			respondError(w, http.StatusBadRequest, "%d silences have not ended, the most there may be (limits.max_silences); delete some that are no longer needed", n)
 			return
 		}
