@@ -137,6 +137,8 @@ type Service struct {
 	silencing sync.Mutex
 	// drops is what the router dropped and the log has not said yet.
 	drops dropLog
+	// health counts the evaluation cycles failed in a row, for /readyz.
+	health cycleHealth
 }
 
 // New loads the config, opens the store and restores the state a previous
