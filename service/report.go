@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -385,10 +387,18 @@ func (s *Service) reportRoute(mux *http.ServeMux) {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": fmt.Sprintf("format %q: valid: md, html, json, csv", f)})
 			return
 		}
-		w.Header().Set("Content-Type", ctype)
-		if err := write(w, rep); err != nil {
+		// Made whole before the status goes out (a report is a few
+		// hundred KB at most), so that a report that cannot be written is
+		// a 500 that says so, never a 200 with an empty or cut body.
+		var buf bytes.Buffer
+		if err := write(&buf, rep); err != nil {
 			s.log.Error("writing a report", "err", err)
+			writeJSONBody(w, http.StatusInternalServerError, map[string]any{"error": "the report could not be written: " + err.Error()})
+			return
 		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.Write(buf.Bytes())
 	})
 }
 
