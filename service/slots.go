@@ -17,8 +17,8 @@ const (
 	// maxExports is how many exports run at once: one streams a fleet's
 	// minutes for minutes, with one instance in memory.
 	maxExports = 1
-	// maxReports is how many reports are made at once: one holds a
-	// fleet's codes of its span while it is made.
+	// maxReports is how many reports asked over HTTP are made at once:
+	// one holds a fleet's codes of its span while it is made.
 	maxReports = 2
 	// busyRetry is the Retry-After of a request refused for want of a
 	// slot, in seconds.
@@ -38,10 +38,17 @@ func withoutWaiting(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noWaitKey{}, true)
 }
 
+// overHTTP reports whether ctx is an HTTP request's, marked by
+// withoutWaiting.
+func overHTTP(ctx context.Context) bool {
+	marked, _ := ctx.Value(noWaitKey{}).(bool)
+	return marked
+}
+
 // slot takes one of sem's slots, waiting for one unless ctx says not to,
 // and returns its release.
 func slot(ctx context.Context, sem chan struct{}) (release func(), err error) {
-	if wait, _ := ctx.Value(noWaitKey{}).(bool); wait {
+	if overHTTP(ctx) {
 		select {
 		case sem <- struct{}{}:
 			return func() { <-sem }, nil
