@@ -82,22 +82,18 @@ func (s *Service) Export(ctx context.Context, q ExportQuery, w report.ExportWrit
 	if !q.To.After(q.From) {
 		return fmt.Errorf("the window's end %s is not after its start %s", q.To.UTC().Format(time.RFC3339), q.From.UTC().Format(time.RFC3339))
 	}
-	if q.Margin < 0 {
-		return fmt.Errorf("margin %s is negative", q.Margin)
-	}
-	if span, most := q.To.Sub(q.From)+2*q.Margin, engine.HistoryRetention(s.config()); span > most {
-		return fmt.Errorf("%w: the window and its margins span %s, more than the %s of history kept", ErrExportTooLong, model.Duration(span), model.Duration(most))
+	if err := q.checkSpan(engine.HistoryRetention(s.config())); err != nil {
+		return err
 	}
 	slos, err := s.exportSLOs(ctx, q.SLO)
 	if err != nil {
 		return err
 	}
-	select {
-	case s.exports <- struct{}{}:
-		defer func() { <-s.exports }()
-	case <-ctx.Done():
-		return ctx.Err()
+	release, err := slot(ctx, s.exports)
+	if err != nil {
+		return err
 	}
+	defer release()
 	spanFrom, spanTo := q.From.Add(-q.Margin).UnixMilli(), q.To.Add(q.Margin).UnixMilli()
 	// Transitions in [spanFrom, spanTo]: the minutes are (spanFrom, spanTo].
 	alerted, err := s.alertedInstances(ctx, spanFrom, spanTo+1)

@@ -191,6 +191,7 @@ func (s *Service) housekeeping(ctx context.Context) error {
 	s.metrics.Evaluations.Inc()
 	s.metrics.EvaluationDuration.Observe(time.Since(start).Seconds())
 	s.metrics.cycled(err, s.now())
+	s.health.cycled(err)
 	// Reports read the state, so they are made once the cycle has let go
 	// of it.
 	s.scheduledReports(ctx)

@@ -69,6 +69,7 @@ type Metrics struct {
 	OldestPending        *prometheus.GaugeVec     // {receiver}: age of the oldest pending notification
 	ConfigReloads        *prometheus.CounterVec   // {outcome}: success, failure
 	ConfigLastReload     prometheus.Gauge         // 1 if the last reload succeeded
+	Dropped              *prometheus.CounterVec   // {reason}: over a limit (limits.go)
 
 	// InstanceBurnRate is {slo,instance,window} and
 	// InstanceBudgetRemaining {slo,instance}; nil unless NewMetrics was
@@ -178,6 +179,13 @@ func NewMetrics(reg prometheus.Registerer, perInstance bool) *Metrics {
 		Help: "1 if the last config reload succeeded (or none was tried), 0 if it was rejected.",
 	})
 	m.ConfigLastReload.Set(1)
+	m.Dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "burnwatch_dropped_total",
+		Help: "Series dropped (each time they are read), and pushed lines and silences refused, for being over a limit of the config's limits, by limit: labels, label_value_length, instances_per_slo, codes_per_instance, silences, silence_bytes.",
+	}, []string{"reason"})
+	for _, r := range dropReasons() {
+		m.Dropped.WithLabelValues(r)
+	}
 	for _, st := range stages {
 		m.CycleStage.WithLabelValues(st)
 	}
@@ -207,7 +215,7 @@ func NewMetrics(reg prometheus.Registerer, perInstance bool) *Metrics {
 		m.BackfillProgress, m.StoreBytes, m.EventsAccepted, m.EventsRejected,
 		m.Transitions, m.Notifications, m.Reports, m.SLOInstances, m.SLOAlertsFiring, m.SLOBudgetRemainingMin,
 		m.CycleStage, m.CycleFailures, m.LastSuccessfulCycle, m.SourceLag, m.NotificationsPending, m.OldestPending,
-		m.ConfigReloads, m.ConfigLastReload,
+		m.ConfigReloads, m.ConfigLastReload, m.Dropped,
 	)
 	if perInstance {
 		m.InstanceBurnRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{

@@ -1,13 +1,16 @@
 package service
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -32,6 +35,18 @@ const reportStep = 2 * time.Hour
 // and are interpolated (docs/semantics.md). Error codes, user faults and
 // unclassified codes come from the stored history's hours.
 func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report, error) {
+	if err := checkReportSpan(from, to, engine.HistoryRetention(s.config())); err != nil {
+		return report.Report{}, err
+	}
+	// Reports asked over HTTP take a slot; the scheduled one, made by the
+	// evaluation loop once a week, never waits for one.
+	if overHTTP(ctx) {
+		release, err := slot(ctx, s.reports)
+		if err != nil {
+			return report.Report{}, err
+		}
+		defer release()
+	}
 	end := to.UnixMilli()
 	r := report.Report{
 		Title:     reportTitle(from, to),
@@ -86,6 +101,9 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report
 	err = s.do(ctx, func() error {
 		r.SLOs, r.Fleet = nil, report.Fleet{}
 		for _, sp := range s.eng.Router().Specs {
+			if err := ctx.Err(); err != nil {
+				return err // the client went away
+			}
 			sec := s.sloSection(sp, end, to.Sub(from))
 			sec.Alerts = alerts[sp.SLO.Name]
 			if wc := codes[sp.SLO.Name]; wc != nil {
@@ -385,13 +403,23 @@ func (s *Service) weekAlerts(ctx context.Context, from, to time.Time) (map[strin
 // with from and to (RFC 3339) of that span.
 func (s *Service) reportRoute(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/report", func(w http.ResponseWriter, r *http.Request) {
+		longAnswer(w, reportTimeout)
 		from, to, err := reportSpan(r.URL.Query(), s.now())
 		if err != nil {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
 			return
 		}
-		rep, err := s.Report(r.Context(), from, to)
-		if err != nil {
+		rep, err := s.Report(withoutWaiting(r.Context()), from, to)
+		switch {
+		case errors.Is(err, ErrReportTooLong):
+			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+			return
+		case errors.Is(err, ErrBusy):
+			busy(w)
+			return
+		case err != nil && r.Context().Err() != nil:
+			return // the client went away
+		case err != nil:
 			s.log.Error("making a report", "err", err)
 			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the report could not be made"})
 			return
@@ -402,10 +430,18 @@ func (s *Service) reportRoute(mux *http.ServeMux) {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": fmt.Sprintf("format %q: valid: md, html, json, csv", f)})
 			return
 		}
-		w.Header().Set("Content-Type", ctype)
-		if err := write(w, rep); err != nil {
+		// Made whole before the status goes out (a report is a few
+		// hundred KB at most), so that a report that cannot be written is
+		// a 500 that says so, never a 200 with an empty or cut body.
+		var buf bytes.Buffer
+		if err := write(&buf, rep); err != nil {
 			s.log.Error("writing a report", "err", err)
+			writeJSONBody(w, http.StatusInternalServerError, map[string]any{"error": "the report could not be written: " + err.Error()})
+			return
 		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.Write(buf.Bytes())
 	})
 }
 

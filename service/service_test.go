@@ -38,6 +38,8 @@ type testService struct {
 	clock     time.Time
 	trs       []burnrate.Transition
 	receivers map[string]notify.Receiver
+	// logs, when set, receives the service's log, as JSON at debug level.
+	logs io.Writer
 }
 
 func writeConfig(t *testing.T, dir, config string) {
@@ -69,10 +71,14 @@ func (ts *testService) engine(fn func(*engine.Engine)) {
 }
 
 func (ts *testService) open() {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if ts.logs != nil {
+		log = slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	svc, err := New(context.Background(), Options{
 		ConfigPath:   filepath.Join(ts.dir, "burnwatch.yaml"),
 		StoragePath:  filepath.Join(ts.dir, "data"),
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:       log,
 		Now:          func() time.Time { return ts.clock },
 		OnTransition: func(t burnrate.Transition) { ts.trs = append(ts.trs, t) },
 		Console:      io.Discard,
@@ -84,8 +90,32 @@ func (ts *testService) open() {
 	ts.Service = svc
 }
 
+// Handler is the service's handler as an authenticated API client sees
+// it: a request without an Authorization header gets the service's API
+// token. Tests of access itself use ts.Service.Handler().
+func (ts *testService) Handler() http.Handler {
+	h := ts.Service.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			toks, err := ts.apiTokens()
+			if err != nil {
+				ts.t.Error(err)
+			}
+			r.Header.Set("Authorization", "Bearer "+toks[0])
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // push sends a batch through the HTTP API, as a pusher would.
 func (ts *testService) push(body string) *http.Response {
+	ts.t.Helper()
+	r := ts.pushBody(body)
+	return &http.Response{StatusCode: r.status, Status: fmt.Sprintf("%d %s", r.status, http.StatusText(r.status)), Header: r.header}
+}
+
+// pushBody sends a batch as push does and returns the answer read whole.
+func (ts *testService) pushBody(body string) apiResponse {
 	ts.t.Helper()
 	tok, err := ts.eventsToken()
 	if err != nil {
@@ -99,8 +129,9 @@ func (ts *testService) push(body string) *http.Response {
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return apiResponse{status: resp.StatusCode, header: resp.Header, body: string(b)}
 }
 
 // minute pushes one minute of db's counts, ending at the clock, and runs

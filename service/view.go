@@ -157,8 +157,14 @@ func alertStatus(a engine.AlertView) AlertStatus {
 // The Service answers the View itself, from the last view published.
 var _ View = (*Service)(nil)
 
-// Ready reports whether the service has backfilled its sources.
-func (s *Service) Ready() (bool, string) { return viewReader{s}.Ready() }
+// Ready reports whether the service has backfilled its sources and its
+// cycles commit (health.go).
+func (s *Service) Ready() (bool, string) {
+	if reason := s.health.failing(); reason != "" {
+		return false, reason
+	}
+	return viewReader{s}.Ready()
+}
 
 // SLOs returns where every SLO stands, in config order.
 func (s *Service) SLOs() []SLOStatus { return viewReader{s}.SLOs() }

@@ -268,6 +268,7 @@ func (s *Service) prune(ctx context.Context) {
 
 // publish makes the view of where everything stands, for the API.
 func (s *Service) publish() {
+	s.noteDrops()
 	v := s.eng.View()
 	s.view.Store(v)
 	s.metrics.update(v)

@@ -55,6 +55,10 @@ type Config struct {
 	Maintenance []MaintenanceWindow `yaml:"maintenance,omitempty"`
 	// Reports says when serve writes the weekly report.
 	Reports Reports `yaml:"reports,omitempty"`
+	// API says who may use serve's HTTP API (api.go); Limits bound what
+	// it keeps (limits.go).
+	API    API    `yaml:"api,omitempty"`
+	Limits Limits `yaml:"limits,omitempty"`
 
 	// File is the name the config was loaded from, used in errors.
 	File string `yaml:"-"`
@@ -188,6 +192,7 @@ func (c *Config) applyDefaults() {
 	c.Classify.Surge.applyDefaults()
 	c.applyServiceDefaults()
 	c.applyReportDefaults()
+	c.applyLimitDefaults()
 	if c.Playbooks.BaseURL == "" {
 		c.Playbooks.BaseURL = DefaultPlaybookBaseURL
 	}
