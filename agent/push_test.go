@@ -79,7 +79,7 @@ func (s *liveServe) counted() map[string][3]float64 {
 	}
 	out := map[string][3]float64{}
 	for _, in := range d.All {
-		out[in.Labels["database"]] = [3]float64{in.Events.Total, in.Events.User, in.Events.Platform}
+		out[in.Labels["database"]] = [3]float64{float64(in.Events.Total), float64(in.Events.User), float64(in.Events.Platform)}
 	}
 	return out
 }

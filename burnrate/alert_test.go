@@ -1,6 +1,12 @@
 package burnrate
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/burnwatch/burnwatch/slo"
+)
 
 func TestAlertStep(t *testing.T) {
 	type step struct {
@@ -33,5 +39,26 @@ func TestAlertStep(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIDsDoNotChange: an alert's ID is its PagerDuty dedup key; a release
+// that changed it would open a second incident for an alert already paged.
+func TestIDsDoNotChange(t *testing.T) {
+	db1 := labels.FromStrings("database", "db-1")
+	for _, tc := range []struct {
+		kind string
+		lset labels.Labels
+		sev  slo.Severity
+		want string
+	}{
+		{BurnRateAlert, db1, slo.Page, "8b711dc37281ebecf2df4a25abcc9687"},
+		{BurnRateAlert, db1, slo.Ticket, "a998afa27a964df3d462f0c7bef26c5b"},
+		{NoDataAlert, labels.FromStrings("source", "prom"), slo.Ticket, AlertID("cypher-availability/no-data", labels.FromStrings("source", "prom"), slo.Ticket)},
+		{UserFaultSurgeAlert, EmptyLabels, slo.Ticket, AlertID("cypher-availability/user-fault-surge", EmptyLabels, slo.Ticket)},
+	} {
+		if got := ID(tc.kind, "cypher-availability", tc.lset, tc.sev); got != tc.want {
+			t.Errorf("%s %s %s: %s, want %s", tc.kind, tc.lset, tc.sev, got, tc.want)
+		}
 	}
 }

@@ -44,7 +44,13 @@ func NewInstance(sp *Spec, lset labels.Labels) *Instance {
 // Add counts events that happened at time ts (milliseconds).
 func (in *Instance) Add(ts int64, e Events) {
 	k := MinuteOf(ts)
-	in.store.Add(k, e.Counts())
+	// The history begins with the first events: samples that counted
+	// nothing before them (a counter's baseline, a tenant not queried
+	// yet) are not history, so that FirstData is when traffic began, as
+	// the stored per-minute history (and an export's Replica) sees it.
+	if in.store.head != 0 || e != (Events{}) {
+		in.store.Add(k, e.Counts())
+	}
 	if g := in.surge; g != nil {
 		// Gathered here and written to the guard's store once per
 		// five-minute bucket: one touch of its memory instead of one a
@@ -57,6 +63,21 @@ func (in *Instance) Add(ts int64, e Events) {
 		g.held.Bad += e.User
 	}
 	in.Totals = in.Totals.Add(e)
+}
+
+// AddOver counts events that happened over the span (ms) ending at ts, as
+// a first start's history read by the hour brings them: they are counted
+// at ts, and when they are the instance's first, its history begins with
+// the span's first minute, as a replay of the same samples minute by
+// minute begins it (the budget of a young instance depends on it).
+func (in *Instance) AddOver(ts, span int64, e Events) {
+	empty := in.store.head == 0
+	in.Add(ts, e)
+	if empty && in.store.head != 0 {
+		// The minutes between are empty: their cumulative counts are
+		// the fine ring's zeros.
+		in.store.start = min(in.store.start, MinuteOf(ts-span)+1)
+	}
 }
 
 // Sum returns the instance's events over the window w ending at ts.
@@ -85,22 +106,30 @@ func (in *Instance) BurnRates(ts int64) []Rate {
 	return rates
 }
 
+// FiredWindows returns the indexes into Spec.Windows of the long and the
+// short window of the pair of the severity Spec.Severities[sev] that
+// fired most recently: the burn rates a page about the alert shows.
+func (in *Instance) FiredWindows(sev int) (long, short int) {
+	p := in.Spec.pairs[in.fired[sev]]
+	return p.long, p.short
+}
+
 // AppendBurnRates appends to out the burn rate over each of the policy's
 // windows (Spec.Windows, in order) at ts, allocating nothing else.
 func (in *Instance) AppendBurnRates(ts int64, out []float64) []float64 {
 	return in.Spec.burnRates(&in.store, MinuteOf(ts), out)
 }
 
-// BudgetRemaining is the fraction of the period's error budget left at
-// ts: 1 − bad ÷ (budget × valid) over the period; negative when overspent,
-// 1 with no valid events.
-func (in *Instance) BudgetRemaining(ts int64) float64 {
-	c := in.Sum(ts, in.Spec.SLO.Window.Std())
-	if c.Valid <= 0 {
-		return 1
-	}
-	return 1 - c.Bad/(in.Spec.budget*c.Valid)
+// Budget is the instance's error budget over the period ending at ts,
+// extrapolated over the period when its history is shorter (Budget).
+func (in *Instance) Budget(ts int64) Budget {
+	return in.Spec.budgetAt(&in.store, in.store.start, MinuteOf(ts))
 }
+
+// BudgetRemaining is the fraction of the period's error budget left at
+// ts: 1 − bad ÷ budget over the period; negative when overspent, 1 with
+// no valid events.
+func (in *Instance) BudgetRemaining(ts int64) float64 { return in.Budget(ts).Remaining() }
 
 // FirstData is the time of the first minute with events, 0 if none.
 func (in *Instance) FirstData() int64 { return in.store.start * minuteMS }
@@ -183,14 +212,24 @@ func (in *Instance) transition(ts int64, sev int, rates *rates) Transition {
 			{sp.Windows[p.short], rates.get(p.short)},
 		},
 		Playbook:        sp.SLO.Playbook(severity),
-		ID:              AlertID(sp.SLO.Name, in.Labels, severity),
+		ID:              ID(BurnRateAlert, sp.SLO.Name, in.Labels, severity),
 		BudgetRemaining: in.BudgetRemaining(ts),
 	}
 }
 
-// AlertID is the stable identity of an alert, and the PagerDuty dedup key:
-// a hash of the SLO's name, the instance's labels in name order and the
-// severity.
+// ID is the stable identity of an alert, and the PagerDuty dedup key: the
+// one place alerts are named. An SLO instance's burn-rate alert is named
+// by its SLO, labels and severity; an SLO's own alerts (the surge guard's,
+// no-data) by their kind besides.
+func ID(kind, sloName string, lset labels.Labels, sev slo.Severity) string {
+	if kind != BurnRateAlert {
+		sloName += "/" + kind
+	}
+	return AlertID(sloName, lset, sev)
+}
+
+// AlertID is the hash behind ID: of a name, the labels in name order and
+// the severity. Use ID.
 func AlertID(sloName string, lset labels.Labels, sev slo.Severity) string {
 	h := sha256.New()
 	h.Write([]byte(sloName))

@@ -41,6 +41,7 @@ func (s *Store) exact(from, to int64) bool {
 type Replica struct {
 	sp    *Spec
 	store Store
+	first int64 // the minute the instance's history began, 0 if not known
 }
 
 // NewReplica returns an empty replica of an instance of sp.
@@ -62,6 +63,23 @@ func (r *Replica) Add(k int64, c Counts) {
 // Sum returns the events of the window w ending with minute k.
 func (r *Replica) Sum(k int64, w time.Duration) Counts {
 	return r.store.Sum(k, int64(w/time.Minute))
+}
+
+// Since says that the instance's history began with minute first (its
+// FirstData), which may be before the first minute the replica is fed or
+// before its first minute with events: Budget then extrapolates a young
+// instance's traffic over the very span the live instance does.
+func (r *Replica) Since(first int64) { r.first = first }
+
+// Budget is the budget of the period ending with minute k, as the live
+// instance's Budget counts it: its history began with the minute Since
+// names, or else with the first minute with events fed.
+func (r *Replica) Budget(k int64) Budget {
+	first := r.store.start
+	if r.first > 0 && (r.first < first || r.store.head == 0) {
+		first = r.first
+	}
+	return r.sp.budgetAt(&r.store, first, k)
 }
 
 // BurnRates appends to out the burn rate over each of the policy's windows

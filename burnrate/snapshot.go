@@ -94,7 +94,12 @@ func (in *Instance) UnmarshalBinary(b []byte) error {
 		return r.err
 	}
 	if err := g.store.readCompact(&r); err != nil {
-		return err
+		if !errors.Is(err, ErrLayoutChanged) {
+			return err
+		}
+		// The guard's layout changed (its resolution beyond the hour): it
+		// starts afresh, the instance's history stays.
+		g.store = NewStore(in.Spec.surge.layout)
 	}
 	g.judged = r.varint()
 	if r.byte() == 1 {
@@ -119,7 +124,13 @@ func (in *Instance) unmarshalV1(r *reader) error {
 	in.Totals = Events{r.float64(), r.float64(), r.float64(), r.float64()}
 	if r.byte() == 1 && in.surge != nil {
 		if err := in.surge.store.read(r); err != nil {
-			return err
+			if !errors.Is(err, ErrLayoutChanged) {
+				return err
+			}
+			// The guard's layout changed: it starts afresh, the
+			// instance's history stays. Its part is the snapshot's last.
+			in.surge.store = NewStore(in.Spec.surge.layout)
+			return nil
 		}
 		in.surge.judged = int64(r.uint64())
 	}
@@ -194,8 +205,22 @@ func (s *Store) readCompact(r *reader) error {
 		*s = Store{ring: make([]Counts, n), fine: int32(fine), step: int32(step)}
 	}
 	if fine != int64(s.fine) || step != int64(s.step) || n != int64(len(s.ring)) {
+		// Read past it, so that what follows can still be read.
+		if n < 0 || n > 1<<20 || fine < 0 || fine > n {
+			return errors.New("snapshot holds an impossible layout")
+		}
+		skip := Store{ring: make([]Counts, n), fine: int32(fine), step: int32(step)}
+		if err := skip.readCompactBody(r); err != nil {
+			return err
+		}
 		return ErrLayoutChanged
 	}
+	return s.readCompactBody(r)
+}
+
+// readCompactBody reads what follows the layout: the positions and the
+// rings.
+func (s *Store) readCompactBody(r *reader) error {
 	s.head, s.start, s.headIx = r.varint(), r.varint(), r.varint()
 	if s.headIx < 0 || s.headIx >= int64(s.fine) {
 		return errors.New("snapshot holds an impossible position")

@@ -177,3 +177,33 @@ func TestSnapshotKeepsASurgeUnderWay(t *testing.T) {
 		t.Errorf("restored episodes %+v, want %+v", eps, sp.Episodes())
 	}
 }
+
+// TestSnapshotOfAnotherSurgeLayout: a snapshot whose surge guard kept
+// another resolution (version 1 kept hours beyond the window) restores the
+// instance's history whole; only the guard starts afresh.
+func TestSnapshotOfAnotherSurgeLayout(t *testing.T) {
+	cfg, _ := slo.LoadDefault()
+	old := NewSpec(cfg.SLOs[0], cfg.Classify.Surge)
+	old.surge.layout = Layout{Fine: old.surge.layout.Fine, Step: 12, Coarse: (old.surge.window+old.surge.baseline)/12 + 3}
+	a := steadyInstance(old)
+	sp := NewSpec(cfg.SLOs[0], cfg.Classify.Surge)
+	for name, blob := range map[string][]byte{"version 1": marshalV1(a), "version 2": must(a.MarshalBinary())} {
+		b := NewInstance(sp, labels.FromStrings("database", "steady"))
+		if err := b.UnmarshalBinary(blob); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !slices.Equal(b.store.ring, a.store.ring) || b.Totals != a.Totals {
+			t.Errorf("%s: the history was not restored whole", name)
+		}
+		if b.surge.store.head != 0 {
+			t.Errorf("%s: the guard kept a store of another layout", name)
+		}
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

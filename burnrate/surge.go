@@ -77,10 +77,10 @@ func newSurgeGuard(cfg slo.Surge) *surgeGuard {
 		baseline: int64(cfg.Baseline.Std() / bucket),
 	}
 	// Exact to the bucket over the window; the baseline's far edge is
-	// interpolated within an hour (12 buckets), which a seven-day baseline
-	// forgives.
-	const hour = 12
-	g.layout = Layout{Fine: g.window + 1, Step: hour, Coarse: (g.window+g.baseline)/hour + 3}
+	// interpolated within two hours (24 buckets), which a seven-day
+	// baseline forgives.
+	const step = 24
+	g.layout = Layout{Fine: g.window + 1, Step: step, Coarse: (g.window+g.baseline)/step + 3}
 	return g
 }
 
@@ -163,7 +163,7 @@ func (sp *Spec) EvaluateSurge(ts int64, emit func(Transition)) {
 		Severity: g.cfg.Severity,
 		State:    g.alert.State,
 		Playbook: g.cfg.Playbook,
-		ID:       AlertID(sp.SLO.Name+"/"+UserFaultSurgeAlert, labels.EmptyLabels(), g.cfg.Severity),
+		ID:       ID(UserFaultSurgeAlert, sp.SLO.Name, labels.EmptyLabels(), g.cfg.Severity),
 		Surging:  g.surging,
 		Fleet:    n,
 	}
@@ -180,6 +180,15 @@ func (sp *Spec) EvaluateSurge(ts int64, emit func(Transition)) {
 
 // Surging reports whether the instance's user faults surge now.
 func (in *Instance) Surging() bool { return in.surge != nil && in.surge.surging }
+
+// Surging is how many of the SLO's instances surge now; 0 when the guard
+// is off.
+func (sp *Spec) Surging() int {
+	if sp.surge == nil {
+		return 0
+	}
+	return sp.surge.surging
+}
 
 // Episodes returns the SLO's instance surges so far, alerting or not.
 func (sp *Spec) Episodes() []Episode {

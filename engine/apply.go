@@ -115,6 +115,9 @@ type Result struct {
 	Samples, Series int
 	// Evaluated is the last minute evaluated (ms), 0 if none.
 	Evaluated int64
+	// BackfillDone marks the result of a backfill's last batch, whose
+	// Notify are the alerts still firing at its end.
+	BackfillDone bool
 }
 
 // minuteMS is a minute in milliseconds.
@@ -315,13 +318,24 @@ func (o *OpenBatch) Close() (Result, error) {
 	if batch.Samples > 0 {
 		f.LastData = now
 	}
-	if !b.Coarse {
+	if evaluates {
 		e.flushHistory(f, b.Through-historySettle.Milliseconds())
+	} else {
+		// The per-minute history of a long backfill begins with its
+		// evaluated part: the hours before are counted, not kept.
+		for _, sp := range e.specsOf(f) {
+			h := b.Through / hourMS
+			if e.historyCursor[sp.SLO.Name] < h {
+				e.historyCursor[sp.SLO.Name] = h
+				e.pending.historyCursors[sp.SLO.Name] = h
+			}
+		}
 	}
 	if b.Mode != Import {
 		e.stepNoData(f, now, &res)
 	}
 	if b.Mode == Backfill && b.Done {
+		res.BackfillDone = true
 		// The alerts that fired while burnwatch was not watching and fire
 		// still are notified now; those that came and went are in the log.
 		for _, id := range slices.Sorted(maps.Keys(f.latest)) {
@@ -460,6 +474,26 @@ func (e *Engine) trackOnset(t *burnrate.Transition) {
 	}
 }
 
+// FiringNow evaluates the source's SLOs once, at the last minute counted,
+// and returns the alerts that fire then, to be notified: a first start's
+// early look at its last hour, on an engine of its own, while the rest of
+// the history is being read. The notices name no transition of the log.
+func (e *Engine) FiringNow(source string) []Notice {
+	f := e.feeds[source]
+	if f == nil || f.Evaluated == 0 {
+		return nil
+	}
+	var res Result
+	e.evaluateAt(f, e.specsOf(f), f.Evaluated, Live, &res)
+	var out []Notice
+	for _, n := range res.Notify {
+		if n.Transition.State == burnrate.Firing {
+			out = append(out, Notice{Transition: n.Transition, Index: store.NoTransition})
+		}
+	}
+	return out
+}
+
 // Firing reports whether an alert fires now.
 func (e *Engine) Firing(id string) bool {
 	_, ok := e.onsets[id]
@@ -523,7 +557,7 @@ func (e *Engine) stepNoData(f *Feed, now int64, res *Result) {
 			Severity: sev,
 			State:    nd.State,
 			Playbook: e.cfg.NoData.Playbook,
-			ID:       burnrate.AlertID(x.Name+"/"+burnrate.NoDataAlert, lset, sev),
+			ID:       burnrate.ID(burnrate.NoDataAlert, x.Name, lset, sev),
 		}, Live, res)
 	}
 }

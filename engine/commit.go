@@ -268,6 +268,13 @@ func (e *Engine) Committed(c store.Cycle) {
 	p.reset()
 }
 
+// Pending reports whether the pending cycle holds anything to commit.
+func (e *Engine) Pending() bool {
+	p := &e.pending
+	return len(p.records) > 0 || len(p.alerts) > 0 || len(p.outbox) > 0 || len(p.history) > 0 ||
+		len(p.historyCursors) > 0 || len(p.evaluated) > 0 || len(p.consumed) > 0
+}
+
 // Transitions are the pending cycle's transitions, in order.
 func (e *Engine) Transitions() []burnrate.Transition { return e.pending.transitions }
 

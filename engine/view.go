@@ -2,7 +2,9 @@ package engine
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -52,12 +54,17 @@ type SLOView struct {
 	Worst []int
 	// Firing counts the instances' alerts firing, by severity index.
 	Firing [2]int
+	// Surging is how many instances' user faults surge now.
+	Surging int
 	// WorstBudget is the least budget left of any instance, 1 with none.
 	WorstBudget float64
 	// Alerts are the SLO's own alerts that ever fired: the surge guard's
 	// and no-data.
 	Alerts   []AlertView
 	Episodes []burnrate.Episode
+	// Warnings say what is wrong without failing: selectors that match no
+	// series of a source read whole (selectorWarning).
+	Warnings []string
 }
 
 // MaxWorst is how many instances SLOView.Worst lists: enough to see
@@ -67,19 +74,23 @@ const MaxWorst = 10
 // InstanceView is one SLO instance.
 type InstanceView struct {
 	Labels labels.Labels
-	// BudgetRemaining is the fraction of the period's budget left.
+	// BudgetRemaining is the fraction of the period's budget left, as
+	// burnrate.Budget counts it.
 	BudgetRemaining float64
 	// Rates are the burn rates over SLOView.Windows.
 	Rates  []float64
 	Totals burnrate.Events
 	// Alerts are the states of its alerts, by SLOView.Severities.
-	Alerts   [2]burnrate.Alert
+	Alerts [2]burnrate.Alert
+	// Fired are, by SLOView.Severities, the indexes into Rates of the long
+	// and short window of the pair that fired most recently.
+	Fired    [2][2]int8
 	LastData int64 // ms
 	// TopCodes are the platform codes of its last hour, most first.
 	TopCodes []burnrate.CodeCount
 }
 
-// AlertView is one alert's state.
+// AlertView is one alert's state, and what a page about it says now.
 type AlertView struct {
 	ID       string
 	Alert    string
@@ -87,6 +98,25 @@ type AlertView struct {
 	Labels   labels.Labels
 	Severity slo.Severity
 	State    burnrate.Alert
+	// For an instance's alert: the burn rates of the pair that fired
+	// most recently, its budget left and its top codes, as of the view.
+	BurnRates       []burnrate.Rate
+	BudgetRemaining float64
+	Codes           []burnrate.CodeCount
+	Playbook        string
+	// For a surge: how many instances surge, of how many.
+	Surging, Fleet int
+}
+
+// Transition is the alert as a transition at time at (ms) would report
+// it: what a page sent then would say, through the same enrichment.
+func (a AlertView) Transition(at int64) burnrate.Transition {
+	return burnrate.Transition{
+		Time: time.UnixMilli(at).UTC(), Alert: a.Alert, SLO: a.SLO, Labels: a.Labels, Severity: a.Severity,
+		State: a.State.State, BurnRates: a.BurnRates, Playbook: a.Playbook, ID: a.ID, Codes: a.Codes,
+		Surging: a.Surging, Fleet: a.Fleet, BudgetRemaining: a.BudgetRemaining,
+		Onset: time.UnixMilli(a.State.Since).UTC(),
+	}
 }
 
 // View makes the view of where everything stands now.
@@ -137,6 +167,8 @@ func (e *Engine) sloView(sp *burnrate.Spec) *SLOView {
 			if iv.Alerts[j].State == burnrate.Firing {
 				sv.Firing[j]++
 			}
+			long, short := in.FiredWindows(j)
+			iv.Fired[j] = [2]int8{int8(long), int8(short)}
 		}
 		if c := e.router.TopCodes(at, classify.Platform, in); len(c) > 0 {
 			iv.TopCodes = c
@@ -145,11 +177,16 @@ func (e *Engine) sloView(sp *burnrate.Spec) *SLOView {
 		worst.offer(i, iv.BudgetRemaining)
 	}
 	sv.Worst = worst.ix
+	sv.Surging = sp.Surging()
+	if w := e.selectorWarning(x, len(insts)); w != "" {
+		sv.Warnings = append(sv.Warnings, w)
+	}
 	if a := sp.SurgeAlert(); a.State != burnrate.Inactive {
-		sev := sp.SurgeConfig().Severity
+		sc := sp.SurgeConfig()
 		sv.Alerts = append(sv.Alerts, AlertView{
-			ID:    burnrate.AlertID(x.Name+"/"+burnrate.UserFaultSurgeAlert, burnrate.EmptyLabels, sev),
-			Alert: burnrate.UserFaultSurgeAlert, SLO: x.Name, Labels: burnrate.EmptyLabels, Severity: sev, State: a,
+			ID:    burnrate.ID(burnrate.UserFaultSurgeAlert, x.Name, burnrate.EmptyLabels, sc.Severity),
+			Alert: burnrate.UserFaultSurgeAlert, SLO: x.Name, Labels: burnrate.EmptyLabels, Severity: sc.Severity, State: a,
+			Playbook: sc.Playbook, Surging: sv.Surging, Fleet: len(insts),
 		})
 	}
 	for _, src := range x.SourceNames() {
@@ -157,12 +194,40 @@ func (e *Engine) sloView(sp *burnrate.Spec) *SLOView {
 			lset := NoDataLabels(e.feeds[src])
 			sev := e.cfg.NoData.Severity
 			sv.Alerts = append(sv.Alerts, AlertView{
-				ID:    burnrate.AlertID(x.Name+"/"+burnrate.NoDataAlert, lset, sev),
+				ID:    burnrate.ID(burnrate.NoDataAlert, x.Name, lset, sev),
 				Alert: burnrate.NoDataAlert, SLO: x.Name, Labels: lset, Severity: sev, State: nd,
+				Playbook: e.cfg.NoData.Playbook,
 			})
 		}
 	}
 	return sv
+}
+
+// selectorWarning says that an SLO's selectors match nothing: each of
+// its sources is read from (not pushed to), has been read whole without
+// failing, and the SLO has no instance. A replay that reads nothing
+// fails; a serve goes on, since series may come, but says so.
+func (e *Engine) selectorWarning(x *slo.SLO, instances int) string {
+	if instances > 0 {
+		return ""
+	}
+	names := x.SourceNames()
+	for _, name := range names {
+		f := e.feeds[name]
+		if f == nil || f.Source.Events != nil || f.Cursor == 0 || f.Backfilling || f.Failing != nil {
+			return ""
+		}
+	}
+	total, errs := x.SLI.Total, x.SLI.Errors
+	if f := e.feeds[names[0]]; f.Source.Datadog != nil {
+		total, errs = x.DatadogQueries()
+	}
+	which := "source " + names[0]
+	if len(names) > 1 {
+		which = "sources " + strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("no series of %s matches the SLO's selectors (total %s, errors %s): nothing is evaluated",
+		which, total, errs)
 }
 
 // InstanceAlerts are the instance's alerts that ever fired.
@@ -173,9 +238,15 @@ func (sv *SLOView) InstanceAlerts(iv *InstanceView) []AlertView {
 		if a.State == burnrate.Inactive {
 			continue
 		}
+		long, short := iv.Fired[j][0], iv.Fired[j][1]
 		out = append(out, AlertView{
-			ID: burnrate.AlertID(sv.SLO.Name, iv.Labels, sev), Alert: burnrate.BurnRateAlert,
+			ID: burnrate.ID(burnrate.BurnRateAlert, sv.SLO.Name, iv.Labels, sev), Alert: burnrate.BurnRateAlert,
 			SLO: sv.SLO.Name, Labels: iv.Labels, Severity: sev, State: a,
+			BurnRates: []burnrate.Rate{
+				{Window: sv.Windows[long], Rate: iv.Rates[long]},
+				{Window: sv.Windows[short], Rate: iv.Rates[short]},
+			},
+			BudgetRemaining: iv.BudgetRemaining, Codes: iv.TopCodes, Playbook: sv.SLO.Playbook(sev),
 		})
 	}
 	return out

@@ -212,7 +212,7 @@ func (b *Batch) Count(from, through, since int64, evaluate func(T int64), journa
 			if rec.ref&firstSample != 0 && ts <= since {
 				v = 0
 			}
-			b.r.countWith(b.series[rec.ref&^firstSample], ts, v, journal)
+			b.r.countWith(b.series[rec.ref&^firstSample], ts, v, b.step, journal)
 		}
 		return nil
 	})

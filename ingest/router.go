@@ -6,7 +6,6 @@
 package ingest
 
 import (
-	"math"
 	"slices"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -51,6 +50,10 @@ type Router struct {
 	// inherited are the recent and hourly error counts of the series of
 	// the router this one replaced, by series key, for Inherit.
 	inherited map[string]*Series
+	// limits bound the instances and series made (limits.go); drops
+	// counts what they refused since TakeDrops.
+	limits slo.Limits
+	drops  Drops
 }
 
 // Inherit takes over the error counts of the last hours from the router
@@ -83,6 +86,7 @@ func NewRouter(cfg *slo.Config, c Classifier) *Router {
 		classifier: c,
 		series:     map[uint64]*Series{},
 		errors:     map[*burnrate.Instance][]*Series{},
+		limits:     cfg.Limits,
 	}
 	for _, s := range cfg.SLOs {
 		r.Specs = append(r.Specs, burnrate.NewSpec(s, cfg.Classify.Surge))
@@ -186,7 +190,8 @@ type target struct {
 
 // Resolve returns the series with these labels, deciding on first sight
 // which instances it counts for and, for error series, its class. It
-// returns nil for a series that no SLO reads.
+// returns nil for a series that no SLO reads, and for one over a limit
+// (limits.go): that one is counted in TakeDrops and not kept.
 func (r *Router) Resolve(lset labels.Labels) *Series {
 	h := lset.Hash()
 	if s := r.lookup(lset, h); s != nil {
@@ -197,6 +202,7 @@ func (r *Router) Resolve(lset labels.Labels) *Series {
 	}
 	key := lset.String()
 	var s *Series
+	read := false
 	for i, sp := range r.Specs {
 		role := sp.SLO.Role(lset)
 		if role == 0 {
@@ -205,6 +211,11 @@ func (r *Router) Resolve(lset labels.Labels) *Series {
 		ls, keep := sp.SLO.Relabel(lset)
 		if !keep {
 			continue
+		}
+		read = true
+		if reason, over := overLabels(r.limits, lset); over {
+			r.drop(reason, sp.SLO.Name, lset)
+			return nil
 		}
 		if s == nil {
 			s = r.newSeries(lset.Copy(), key)
@@ -216,18 +227,54 @@ func (r *Router) Resolve(lset labels.Labels) *Series {
 		if role&slo.RoleTotal != 0 {
 			unit.Total = 1
 		}
-		in := r.instance(i, ls)
+		in := r.limitedInstance(i, ls)
+		if in == nil {
+			continue
+		}
 		if role&slo.RoleErrors != 0 {
-			unit = unit.Add(r.classifyErrors(s, in, ls.Get(sp.SLO.SLI.CodeLabel), ls))
+			if !r.roomForCode(in) {
+				if unit.Total == 0 {
+					continue
+				}
+			} else {
+				unit = unit.Add(r.classifyErrors(s, in, ls.Get(sp.SLO.SLI.CodeLabel), ls))
+			}
 		}
 		s.targets = append(s.targets, target{inst: in, unit: unit})
 	}
-	if s == nil {
+	if !read {
 		r.keep(&Series{Labels: lset.Copy(), key: key, none: true}, h)
 		return nil
 	}
+	if s == nil || len(s.targets) == 0 {
+		return nil // every target over a limit
+	}
 	r.keep(s, h)
 	return s
+}
+
+// limitedInstance is instance, unless making it would pass the SLO's
+// max_instances_per_slo: then it drops the series and returns nil.
+func (r *Router) limitedInstance(i int, lset labels.Labels) *burnrate.Instance {
+	sp := r.Specs[i]
+	if n := r.limits.MaxInstancesPerSLO; n > 0 && len(r.instances[i]) >= n {
+		if in := r.instances[i][sp.SLO.InstanceKey(lset)]; in != nil {
+			return in
+		}
+		r.drop(DropInstances, sp.SLO.Name, lset)
+		return nil
+	}
+	return r.instance(i, lset)
+}
+
+// roomForCode reports whether in may count one more error series, and
+// drops the series when it may not.
+func (r *Router) roomForCode(in *burnrate.Instance) bool {
+	if n := r.limits.MaxCodesPerInstance; n > 0 && len(r.errors[in]) >= n {
+		r.drop(DropCodes, in.Spec.SLO.Name, in.Labels)
+		return false
+	}
+	return true
 }
 
 func (r *Router) instance(i int, lset labels.Labels) *burnrate.Instance {
@@ -281,7 +328,8 @@ func (r *Router) Known(lset labels.Labels) bool {
 
 // Pushed returns the series that pushed counts of an SLO instance's code
 // are kept as; code "" is the instance's total. Its increments are counted
-// with Increment, not Observe: pushed counts are increases already.
+// with Increment, not Observe: pushed counts are increases already. It
+// returns nil when the instance or the code is over a limit.
 func (r *Router) Pushed(sloName string, lset labels.Labels, code string) *Series {
 	i := slices.IndexFunc(r.Specs, func(sp *burnrate.Spec) bool { return sp.SLO.Name == sloName })
 	if i < 0 {
@@ -298,8 +346,11 @@ func (r *Router) Pushed(sloName string, lset labels.Labels, code string) *Series
 	if s := r.lookup(id, h); s != nil {
 		return s
 	}
+	in := r.limitedInstance(i, id)
+	if in == nil || code != "" && !r.roomForCode(in) {
+		return nil
+	}
 	s := r.newSeries(id, id.String())
-	in := r.instance(i, id)
 	unit := burnrate.Events{Total: 1}
 	if code != "" {
 		unit = r.classifyErrors(s, in, code, lset)
@@ -338,15 +389,22 @@ func (r *Router) Observe(s *Series, ts int64, v float64, fresh bool, touch func(
 		s.dirty = true
 		r.dirty = append(r.dirty, s)
 	}
-	r.count(s, ts, d, touch, nil)
+	r.count(s, ts, d, MinuteBins, touch, nil)
 }
+
+// MaxSampleValue is the largest counter value counted: 2^63, which no
+// 64-bit counter passes. A sample above it, negative or infinite is no
+// counter's and is ignored; with samples bounded, every sum the engine
+// makes of their increases stays finite.
+const MaxSampleValue = 1 << 63
 
 // delta moves s's cursor to the sample (ts, v) and returns the increase
 // since the sample before, by Prometheus's counter-reset rule; false for a
-// sample to ignore: read before, or not a number (a staleness marker). For
-// a series' first sample, fresh says whether it counts from zero.
+// sample to ignore: read before, not a number (a staleness marker), or not
+// a counter's value (see MaxSampleValue). For a series' first sample,
+// fresh says whether it counts from zero.
 func (r *Router) delta(s *Series, ts int64, v float64, fresh func(ts int64) bool) (float64, bool) {
-	if s.seen && ts <= s.lastTS || math.IsNaN(v) {
+	if s.seen && ts <= s.lastTS || !(v >= 0 && v <= MaxSampleValue) {
 		// Read before: a live source re-reads from its cursor after a
 		// failed cycle, and counting a sample twice would be wrong.
 		return 0, false
@@ -371,15 +429,16 @@ func (r *Router) delta(s *Series, ts int64, v float64, fresh func(ts int64) bool
 
 // Increment counts an increase d of s at ts, as pushed events are.
 func (r *Router) Increment(s *Series, ts int64, d float64, touch func(*burnrate.Instance)) {
-	r.count(s, ts, d, touch, nil)
+	r.count(s, ts, d, MinuteBins, touch, nil)
 }
 
-// countWith counts an increase d of s at ts, telling journal.
-func (r *Router) countWith(s *Series, ts int64, d float64, journal func(*burnrate.Instance, int64, burnrate.Events)) {
-	r.count(s, ts, d, nil, journal)
+// countWith counts an increase d of s over the bin of step ms ending at
+// ts, telling journal.
+func (r *Router) countWith(s *Series, ts int64, d float64, step int64, journal func(*burnrate.Instance, int64, burnrate.Events)) {
+	r.count(s, ts, d, step, nil, journal)
 }
 
-func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Instance), journal func(*burnrate.Instance, int64, burnrate.Events)) {
+func (r *Router) count(s *Series, ts int64, d float64, step int64, touch func(*burnrate.Instance), journal func(*burnrate.Instance, int64, burnrate.Events)) {
 	s.Increase += d
 	excluded := false
 	for _, t := range s.targets {
@@ -388,7 +447,13 @@ func (r *Router) count(s *Series, ts int64, d float64, touch func(*burnrate.Inst
 			e.Ignore, e.Platform = e.Ignore+e.Platform, 0
 			excluded = true
 		}
-		t.inst.Add(ts, e)
+		if step > MinuteBins {
+			// An hour's increase, of a first start's older history:
+			// it began with the hour (burnrate.Instance.AddOver).
+			t.inst.AddOver(ts, step, e)
+		} else {
+			t.inst.Add(ts, e)
+		}
 		if journal != nil {
 			journal(t.inst, ts, e)
 		}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -88,5 +89,47 @@ slos:
 	// 900 + 50 + 50 events; the 404s are the users' and not valid.
 	if got, want := r.Instances()[0].Sum(t0+60000, time.Minute), (burnrate.Counts{Valid: 950, Bad: 50}); got != want {
 		t.Errorf("window %+v, want %+v", got, want)
+	}
+}
+
+// TestSamplesNoCounterHoldsAreIgnored: an infinite, negative or
+// impossibly large sample would make every sum over the instance +Inf or
+// NaN (1e308 twice overflows), its burn rates and budget with them; it is
+// ignored as a staleness marker is, and the counter goes on from the
+// sample before it.
+func TestSamplesNoCounterHoldsAreIgnored(t *testing.T) {
+	r := newRouter(t, string(slo.DefaultConfig))
+	total := r.Resolve(labels.FromStrings("__name__", "neo4j_queries_total", "database", "a"))
+	errs := r.Resolve(labels.FromStrings("__name__", "neo4j_query_errors_total", "database", "a", "code", "Neo.DatabaseError.General.UnknownError"))
+	nop := func(*burnrate.Instance) {}
+	r.Observe(total, t0, 100, false, nop)
+	r.Observe(errs, t0, 1, false, nop)
+	for i, v := range []float64{1e308, math.Inf(1), -5, math.NaN(), 1e300} {
+		ts := t0 + int64(i+1)*1000
+		r.Observe(total, ts, v, false, nop)
+		r.Observe(errs, ts, v, false, nop)
+	}
+	r.Observe(total, t0+60000, 200, false, nop)
+	r.Observe(errs, t0+60000, 3, false, nop)
+	in := r.Instances()[0]
+	if got, want := in.Totals, (burnrate.Events{Total: 100, Platform: 2}); got != want {
+		t.Errorf("totals %+v, want %+v: only the counters' own increases", got, want)
+	}
+	if b := in.BudgetRemaining(t0 + 60000); math.IsNaN(b) || math.IsInf(b, 0) {
+		t.Errorf("budget remaining %v", b)
+	}
+}
+
+// TestALowercasedCodeIsCountedAsItsVendorSpellsIt: Datadog lowercases tag
+// values; the router gives such a series the class of the code as Neo4j
+// writes it, and names it so in the codes behind a page.
+func TestALowercasedCodeIsCountedAsItsVendorSpellsIt(t *testing.T) {
+	r := newRouter(t, string(slo.DefaultConfig))
+	s := r.Resolve(labels.FromStrings("__name__", "neo4j_query_errors_total", "database", "a", "code", "neo.clienterror.statement.syntaxerror"))
+	if s.Decision.Class != classify.User {
+		t.Errorf("class %v, want user", s.Decision.Class)
+	}
+	if s.Code != "Neo.ClientError.Statement.SyntaxError" {
+		t.Errorf("code %q, want Neo.ClientError.Statement.SyntaxError", s.Code)
 	}
 }

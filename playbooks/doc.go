@@ -27,5 +27,13 @@
 // finds one when the config names none. Lint checks a set against a config:
 // every playbook the config names exists, and every applies_to names alerts,
 // SLOs and severities that exist. Handler serves the set as HTML at
-// /playbooks/{id}, the address URL builds for a page's link.
+// /playbooks/{id}, the address URL builds; a page's link (InstanceURL)
+// carries the alert's instance labels as query parameters.
+//
+// # Placeholders
+//
+// {{label}} in a body stands for a label of the alert that links it
+// (DB={{database}}). Handler fills the placeholders with the request's
+// query parameters by text replacement, never by running a template, and
+// only with values that are plain names; the others stay as written.
 package playbooks

@@ -22,19 +22,21 @@ const contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; im
 
 // Handler serves s as HTML: GET /playbooks/ lists the playbooks,
 // GET /playbooks/{id} shows one (404 with a page that helps when there is no
-// such id), and GET /playbooks/{id}.md returns its Markdown body. Pages are
+// such id), and GET /playbooks/{id}.md returns its Markdown body. The query
+// parameters fill the playbook's placeholders ({{database}} with
+// ?database=db-2), as an alert's link (InstanceURL) gives them. Markdown is
 // rendered once, here, since a Set does not change.
 func Handler(s *Set) http.Handler {
-	h := &handler{set: s, pages: map[string][]byte{}}
+	h := &handler{set: s, pages: map[string]rendered{}}
 	for _, p := range s.all() {
-		page, err := p.HTML()
+		r, err := p.render()
 		if err != nil {
 			// Rendering Markdown does not fail on content; keep the
 			// playbook reachable as Markdown rather than not at all.
 			slog.Error("rendering playbook", "playbook", p.ID, "source", p.Source, "err", err)
 			continue
 		}
-		h.pages[p.ID] = page
+		h.pages[p.ID] = r
 	}
 	var index bytes.Buffer
 	if err := pages.ExecuteTemplate(&index, "index", map[string]any{"Playbooks": s.all()}); err != nil {
@@ -50,7 +52,7 @@ func Handler(s *Set) http.Handler {
 
 type handler struct {
 	set   *Set
-	pages map[string][]byte // rendered, by id
+	pages map[string]rendered // by id
 	index []byte
 }
 
@@ -62,14 +64,19 @@ func (h *handler) servePlaybook(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if md, ok := strings.CutSuffix(id, ".md"); ok {
 		if p, ok := h.set.Get(md); ok {
-			write(w, http.StatusOK, "text/markdown; charset=utf-8", p.Body)
+			write(w, http.StatusOK, "text/markdown; charset=utf-8", fillingFor(p, r.URL.Query()).fillMarkdown(p.Body))
 			return
 		}
 		id = md
 	}
-	if page, ok := h.pages[id]; ok {
-		write(w, http.StatusOK, "text/html; charset=utf-8", page)
-		return
+	if rd, ok := h.pages[id]; ok {
+		p, _ := h.set.Get(id)
+		page, err := rd.page(p, fillingFor(p, r.URL.Query()))
+		if err == nil {
+			write(w, http.StatusOK, "text/html; charset=utf-8", page)
+			return
+		}
+		slog.Error("laying out playbook", "playbook", id, "err", err)
 	}
 	if p, ok := h.set.Get(id); ok {
 		// Its page failed to render (logged at start): the Markdown is

@@ -38,19 +38,41 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 
 // HTML renders the playbook as a complete HTML page, styles included and
 // nothing loaded from elsewhere: its title, owner and applies_to, then the
-// body. The title is shown as the heading unless the body has its own
-// level-1 heading.
+// body, its placeholders as written. The title is shown as the heading
+// unless the body has its own level-1 heading.
 func (p *Playbook) HTML() ([]byte, error) {
+	r, err := p.render()
+	if err != nil {
+		return nil, err
+	}
+	return r.page(p, filling{Missing: p.Placeholders()})
+}
+
+// rendered is a playbook's body rendered to HTML once, to be filled in
+// and laid out per request.
+type rendered struct {
+	body  string // goldmark's output; raw HTML was left out
+	hasH1 bool
+}
+
+func (p *Playbook) render() (rendered, error) {
 	doc := markdown.Parser().Parse(text.NewReader(p.Body))
 	var body bytes.Buffer
 	if err := markdown.Renderer().Render(&body, p.Body, doc); err != nil {
-		return nil, fmt.Errorf("rendering playbook %q: %w", p.ID, err)
+		return rendered{}, fmt.Errorf("rendering playbook %q: %w", p.ID, err)
 	}
+	return rendered{body: body.String(), hasH1: hasH1(doc)}, nil
+}
+
+// page lays out the rendered playbook as a page, its placeholders filled
+// as f says, and says what was filled.
+func (r rendered) page(p *Playbook, f filling) ([]byte, error) {
 	var out bytes.Buffer
 	err := pages.ExecuteTemplate(&out, "playbook", map[string]any{
 		"Playbook": p,
-		"Body":     template.HTML(body.String()), // goldmark's output; raw HTML was left out
-		"HasH1":    hasH1(doc),
+		"Body":     template.HTML(f.fillHTML(r.body)), // values escaped, and of names' characters only
+		"HasH1":    r.hasH1,
+		"Fill":     f,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rendering playbook %q: %w", p.ID, err)

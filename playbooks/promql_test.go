@@ -10,8 +10,9 @@ import (
 
 var promqlBlock = regexp.MustCompile("(?s)```promql\n(.*?)```")
 
-// placeholders stand for the values a responder puts in the queries.
-var placeholders = strings.NewReplacer("$DB", "db-1", "$NS", "tenant-db-1", "$OPNS", "dbaas-system")
+// placeholders stand for the values an alert's link fills in ({{database}})
+// and a responder puts in the queries ($NS).
+var placeholders = strings.NewReplacer("{{database}}", "db-1", "$NS", "tenant-db-1", "$OPNS", "dbaas-system")
 
 // TestDefaultsPromQLParses parses every query of the default playbooks with
 // Prometheus's own parser, so that none fails when pasted at 3 a.m.

@@ -48,7 +48,8 @@ type ExportMinute struct {
 	T          time.Time
 	Valid, Bad float64
 	// Burn is the burn rate of each window of ExportInstance.Windows
-	// ending at T.
+	// ending at T; NaN (null in JSON, an empty cell in CSV) for a minute
+	// without events, whose windows no alert measured.
 	Burn []float64
 }
 
@@ -57,7 +58,8 @@ type ExportImpact struct {
 	Valid, Bad float64 // events in the incident's window
 	// BudgetConsumed is the fraction of the period's error budget the
 	// window's failures took: bad ÷ (budget × valid events of the period
-	// ending at To), as the alerts' budget arithmetic has it.
+	// ending at To, a young instance's extrapolated over the period), as
+	// the alerts' budget arithmetic has it (burnrate.Budget).
 	BudgetConsumed float64
 	// BudgetMinutes is the same as minutes of the period's budget (a 30d
 	// period at 99.9% allows 43.2 minutes): BudgetConsumed × (1 −
@@ -67,7 +69,7 @@ type ExportImpact struct {
 	// bad ÷ valid × the window's minutes.
 	OutageMinutes float64
 	// PeakBurn is the highest burn rate of each window over the exported
-	// minutes, in ExportInstance.Windows order.
+	// minutes with events, in ExportInstance.Windows order.
 	PeakBurn []float64
 	// FirstBad and LastBad are the first and the last exported minute with
 	// failures; zero when there were none.

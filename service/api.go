@@ -30,6 +30,9 @@ type SLOStatus struct {
 	Source      string  `json:"source"`
 	Instances   int     `json:"instances"`
 	Firing      int     `json:"firing"` // alerts firing for this SLO
+	// Warnings say what is wrong without failing, such as selectors that
+	// match no series of a source read whole.
+	Warnings []string `json:"warnings,omitempty"`
 	// Worst holds up to MaxWorst instances, least budget remaining first.
 	Worst []InstanceStatus `json:"worst"`
 }
@@ -50,10 +53,11 @@ type InstanceStatus struct {
 	// BurnRates maps a window ("5m", "1h", …) to the burn rate over it.
 	BurnRates map[string]float64 `json:"burn_rates"`
 	// BudgetRemaining is the fraction of the period's error budget left:
-	// 1 − (bad ÷ valid) ÷ (1 − objective) over the period; negative when
-	// the budget is overspent.
+	// 1 − bad ÷ ((1 − objective) × valid) over the period, a young
+	// instance's valid events extrapolated over the period
+	// (burnrate.Budget); negative when the budget is overspent.
 	BudgetRemaining float64       `json:"budget_remaining"`
-	Events          EventCounts   `json:"events"` // over the SLO period
+	Events          EventCounts   `json:"events"` // since the instance was first counted
 	TopCodes        []CodeCount   `json:"top_codes,omitempty"`
 	Alerts          []AlertStatus `json:"alerts,omitempty"`
 	// NoDataSince is when the instance's data stopped, if it has.
@@ -62,23 +66,30 @@ type InstanceStatus struct {
 
 // EventCounts is an instance's events by class. Total includes every class;
 // valid = Total − User − Ignore, and Platform is the bad part of valid.
+// Events are counts: whole numbers, though the engine sums the increases
+// it is given in floating point (a Datadog rollup or a pushed count may
+// be fractional, and sums of those carry noise such as
+// 20500.000000000004).
 type EventCounts struct {
-	Total    float64 `json:"total"`
-	User     float64 `json:"user"`
-	Ignore   float64 `json:"ignore"`
-	Platform float64 `json:"platform"`
+	Total    int64 `json:"total"`
+	User     int64 `json:"user"`
+	Ignore   int64 `json:"ignore"`
+	Platform int64 `json:"platform"`
 }
 
 // CodeCount is how often one error code occurred, with the class and the
-// rule that classified it.
+// rule that classified it: a count, as EventCounts.
 type CodeCount struct {
-	Code  string  `json:"code"`
-	Class string  `json:"class"`
-	Rule  string  `json:"rule"`
-	Count float64 `json:"count"`
+	Code  string `json:"code"`
+	Class string `json:"class"`
+	Rule  string `json:"rule"`
+	Count int64  `json:"count"`
 }
 
-// AlertStatus is one alert's current state.
+// AlertStatus is one alert's current state. In /api/v1/alerts it also
+// carries what a page about it says now, made by the pipeline's own
+// enrichment: the summary, the burn rates of the pair that fired, the
+// budget left, the top codes and the links.
 type AlertStatus struct {
 	ID       string            `json:"id"`    // the stable hash that is also the PagerDuty dedup key
 	Alert    string            `json:"alert"` // burn-rate, user-fault-surge, no-data
@@ -87,6 +98,21 @@ type AlertStatus struct {
 	Severity string            `json:"severity"`
 	State    string            `json:"state"`
 	Since    time.Time         `json:"since"`
+
+	Summary string `json:"summary,omitempty"`
+	// BurnRates maps the long and the short window of the pair that fired
+	// most recently to its burn rate now.
+	BurnRates map[string]float64 `json:"burn_rates,omitempty"`
+	// BudgetRemaining is the instance's fraction of its period's budget
+	// left, as InstanceStatus's; only for a burn-rate alert.
+	BudgetRemaining *float64    `json:"budget_remaining,omitempty"`
+	Codes           []CodeCount `json:"codes,omitempty"`
+	Playbook        string      `json:"playbook,omitempty"`
+	// PlaybookURL is the playbook's page with the instance's labels filled
+	// in (playbooks.InstanceURL); DashboardURL the config's dashboard
+	// template filled with them, if the config has one.
+	PlaybookURL  string `json:"playbook_url,omitempty"`
+	DashboardURL string `json:"dashboard_url,omitempty"`
 }
 
 // sloList is the body of GET /api/v1/slos.

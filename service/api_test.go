@@ -1,7 +1,11 @@
 package service
 
 import (
+	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -105,4 +109,34 @@ func TestListAlerts(t *testing.T) {
 		at := newAPITest(t, nil)
 		wantJSON(t, at.get("/api/v1/alerts"), http.StatusOK, `{"alerts":[]}`)
 	})
+}
+
+// TestTheAPIsEventsAreWholeCounts: fractional counts (a Datadog rollup, a
+// pusher's rate times a minute) sum with float noise in the engine; the
+// API states whole events: 10000.1 + 10000.2 + 499.7 queries are 20500,
+// not 20500.000000000004, and 3 × 1.1 failures are 3.
+func TestTheAPIsEventsAreWholeCounts(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	for _, total := range []string{"10000.1", "10000.2", "499.7"} {
+		at := ts.clock.Truncate(time.Minute)
+		ts.push(`{"time":"` + at.Format(time.RFC3339) + `","slo":"cypher-availability","labels":{"database":"db-1"},"total":` + total + `,"errors":{"Neo.DatabaseError.General.UnknownError":1.1}}` + "\n")
+		ts.clock = ts.clock.Add(time.Minute)
+		if err := ts.Cycle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(ts.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/v1/slos/cypher-availability")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`"events":{"total":20500,"user":0,"ignore":0,"platform":3}`, `"count":3}`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("no %s in\n%s", want, body)
+		}
+	}
 }

@@ -60,15 +60,10 @@ func fakeDatadog(t *testing.T, outage time.Time) *httptest.Server {
 	}))
 }
 
-// TestServeReadsDatadog runs the service on a Datadog source (faked):
-// it backfills, pages for db-1's outage, and a cycle later reads on from
-// its cursor without counting a minute twice.
-func TestServeReadsDatadog(t *testing.T) {
-	now := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
-	outage := now.Add(-10 * time.Minute)
-	dd := fakeDatadog(t, outage)
-	defer dd.Close()
-	dir := t.TempDir()
+// writeDatadogConfig writes to dir a config of one SLO, its total read from
+// Datadog's metric total, on a Datadog source at url, and its keys.
+func writeDatadogConfig(t *testing.T, dir, url, total string) {
+	t.Helper()
 	os.WriteFile(filepath.Join(dir, "api"), []byte("5f1e0c2a9b8d7e6f5a4b3c2d1e0f9a8b\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "app"), []byte("0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d\n"), 0o600)
 	cfg := fmt.Sprintf(`
@@ -80,12 +75,24 @@ slos:
     objective: 99.9
     window: 7d
     sli:
-      total: neo4j_queries{orchestra="eu-1"}
+      total: %s{orchestra="eu-1"}
       errors: neo4j_query_errors{orchestra="eu-1"}
-      datadog: {total: neo4j.queries, errors: neo4j.query.errors}
+      datadog: {total: %s, errors: neo4j.query.errors}
     group_by: [database]
-`, dd.URL, filepath.Join(dir, "api"), filepath.Join(dir, "app"))
-	os.WriteFile(filepath.Join(dir, "burnwatch.yaml"), []byte(cfg), 0o644)
+`, url, filepath.Join(dir, "api"), filepath.Join(dir, "app"), strings.ReplaceAll(total, ".", "_"), total)
+	writeConfig(t, dir, cfg)
+}
+
+// TestServeReadsDatadog runs the service on a Datadog source (faked):
+// it backfills, pages for db-1's outage, and a cycle later reads on from
+// its cursor without counting a minute twice.
+func TestServeReadsDatadog(t *testing.T) {
+	now := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
+	outage := now.Add(-10 * time.Minute)
+	dd := fakeDatadog(t, outage)
+	defer dd.Close()
+	dir := t.TempDir()
+	writeDatadogConfig(t, dir, dd.URL, "neo4j.queries")
 
 	clock := now
 	var trs []burnrate.Transition
@@ -131,7 +138,51 @@ slos:
 	}
 	// And every minute of the 7-day backfill and the cycles after it once:
 	// from 12:00 − 7d − 3m to 11:59.
-	if want := float64(7*24*60+2) * 1000; in.Events.Total != want {
+	if want := int64(7*24*60+2) * 1000; in.Events.Total != want {
 		t.Errorf("counted %v queries, want %v", in.Events.Total, want)
+	}
+}
+
+// TestSelectorsThatMatchNothingAreSaid: a Datadog source whose queries
+// match no series (a metric named wrong) is read whole, and the SLO
+// evaluates nothing: serve goes on, since series may come, but says so,
+// in its log once and in the SLO's status for as long as it lasts.
+func TestSelectorsThatMatchNothingAreSaid(t *testing.T) {
+	dd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query().Get("query")
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"status": "ok", "res_type": "time_series", "query": q, "series": []any{}})
+	}))
+	defer dd.Close()
+	dir := t.TempDir()
+	writeDatadogConfig(t, dir, dd.URL, "neo4j.querys") // misspelt
+	var logs strings.Builder
+	clock := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
+	svc, err := New(context.Background(), Options{
+		ConfigPath:  filepath.Join(dir, "burnwatch.yaml"),
+		StoragePath: filepath.Join(dir, "data"),
+		Logger:      slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Console:     io.Discard,
+		Now:         func() time.Time { return clock },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if st := svc.SLOs(); len(st[0].Warnings) != 0 {
+		t.Errorf("a warning before the first read: %v", st[0].Warnings)
+	}
+	for range 3 {
+		if err := svc.Cycle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Minute)
+	}
+	st := svc.SLOs()
+	if len(st[0].Warnings) != 1 || !strings.Contains(st[0].Warnings[0], "no series of source dd matches the SLO's selectors (total sum:neo4j.querys{orchestra:eu-1}") {
+		t.Errorf("the SLO's warnings: %q", st[0].Warnings)
+	}
+	if n := strings.Count(logs.String(), "match no series"); n != 1 {
+		t.Errorf("logged %d times, want once:\n%s", n, logs.String())
 	}
 }

@@ -43,7 +43,8 @@ func (s *Service) build(ctx context.Context, cfg *slo.Config) (*installation, er
 	if in.silences, err = s.loadSilences(ctx, cfg); err != nil {
 		return nil, err
 	}
-	in.stages = pipeline(cfg, dashboard, in.silences, s.metrics, s.log)
+	in.enrich = enrichStage{cfg: cfg, dashboard: dashboard}
+	in.stages = pipeline(in.enrich, in.silences, s.metrics, s.log)
 	return in, nil
 }
 
@@ -71,11 +72,11 @@ type stage interface {
 // maintenance window covers it, and route it to receivers. The items
 // that come out are written to the outbox in the cycle's transaction; the
 // senders deliver from there.
-func pipeline(cfg *slo.Config, dashboard *template.Template, silences *silence.Set, m *Metrics, log *slog.Logger) []stage {
+func pipeline(enrich enrichStage, silences *silence.Set, m *Metrics, log *slog.Logger) []stage {
 	return []stage{
-		enrichStage{cfg: cfg, dashboard: dashboard},
+		enrich,
 		silenceStage{silences: silences},
-		routeStage{cfg: cfg},
+		routeStage{cfg: enrich.cfg},
 		heldStage{metrics: m, log: log},
 	}
 }

@@ -3,8 +3,6 @@ package service
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/burnwatch/burnwatch/ingest"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/store"
 )
@@ -59,6 +58,15 @@ const MaxEventSkew = 5 * time.Minute
 // event, a minute of a few tens of thousands of instances.
 const DefaultMaxBody = 10 << 20
 
+// MaxEventCount is the largest count a pushed line may carry, in total or
+// for one error code: a trillion events in one minute of one instance,
+// 16 billion a second, far above any real database. Bounded counts keep
+// every sum the engine makes finite (no window, budget or burn rate can
+// overflow to +Inf or become NaN, whatever is pushed, however often), and
+// a count above it is a pusher's bug (a counter sent as an increase, a
+// byte count for an event count) that would wreck the SLO's numbers.
+const MaxEventCount = 1e12
+
 // LineError is the first bad line of a pushed batch. Field is the JSON field
 // at fault, such as total or errors["X"], or empty when the line as a whole
 // is wrong.
@@ -66,6 +74,9 @@ type LineError struct {
 	Line  int // 1-based, counting blank lines
 	Field string
 	Msg   string
+	// limit is the reason of burnwatch_dropped_total when the line is
+	// over a limit of the config's limits, "" otherwise.
+	limit string
 }
 
 func (e *LineError) Error() string {
@@ -153,25 +164,31 @@ func parseEvent(line []byte, cfg *slo.Config, now time.Time) (PushedEvent, *Line
 		return PushedEvent{}, &LineError{Field: "time", Msg: fmt.Sprintf("%s is older than the %s window of SLO %q", *w.Time, s.Window, s.Name)}
 	}
 
-	if e := checkEventLabels(w.Labels, s); e != nil {
+	if e := checkEventLabels(w.Labels, s, cfg.Limits); e != nil {
 		return PushedEvent{}, e
 	}
 
 	if w.Total == nil {
 		return PushedEvent{}, &LineError{Field: "total", Msg: "missing; give the number of events in the minute, failed ones included"}
 	}
-	if *w.Total < 0 {
-		return PushedEvent{}, &LineError{Field: "total", Msg: formatCount(*w.Total) + " is negative"}
+	if msg := checkCount(*w.Total); msg != "" {
+		return PushedEvent{}, &LineError{Field: "total", Msg: msg}
+	}
+	if n, most := len(w.Errors), cfg.Limits.MaxCodesPerInstance; over(n, most) {
+		return PushedEvent{}, &LineError{Field: "errors", Msg: fmt.Sprintf("%d codes, more than the %d an instance may count (limits.max_codes_per_instance)", n, most), limit: ingest.DropCodes.String()}
 	}
 	var sum float64
 	for _, code := range sortedKeys(w.Errors) {
 		n := w.Errors[code]
-		field := fmt.Sprintf("errors[%q]", code)
+		field := fmt.Sprintf("errors[%q]", logText(code))
 		if code == "" {
 			return PushedEvent{}, &LineError{Field: field, Msg: "an error code can't be empty"}
 		}
-		if n < 0 {
-			return PushedEvent{}, &LineError{Field: field, Msg: formatCount(n) + " is negative"}
+		if over(len(code), cfg.Limits.MaxLabelValueLength) {
+			return PushedEvent{}, &LineError{Field: field, Msg: fmt.Sprintf("a code of %d bytes, longer than the %d a label value may have (limits.max_label_value_length)", len(code), cfg.Limits.MaxLabelValueLength), limit: ingest.DropLabelValueLength.String()}
+		}
+		if msg := checkCount(n); msg != "" {
+			return PushedEvent{}, &LineError{Field: field, Msg: msg}
 		}
 		sum += n
 	}
@@ -190,11 +207,35 @@ func parseEvent(line []byte, cfg *slo.Config, now time.Time) (PushedEvent, *Line
 	}, nil
 }
 
-func checkEventLabels(ls map[string]string, s *slo.SLO) *LineError {
+// checkCount says what is wrong with a count, "" if nothing: it must be a
+// number from 0 to MaxEventCount.
+func checkCount(n float64) string {
+	switch {
+	case math.IsNaN(n) || math.IsInf(n, 0):
+		return formatCount(n) + " is not a number"
+	case n < 0:
+		return formatCount(n) + " is negative"
+	case n > MaxEventCount:
+		return fmt.Sprintf("%s is more than the %s events a line may count", formatCount(n), formatCount(MaxEventCount))
+	}
+	return ""
+}
+
+// over reports whether n is over a limit; a limit of 0 is none (a config
+// made in code, without defaults).
+func over(n, limit int) bool { return limit > 0 && n > limit }
+
+func checkEventLabels(ls map[string]string, s *slo.SLO, limits slo.Limits) *LineError {
+	if over(len(ls), limits.MaxLabels) {
+		return &LineError{Field: "labels", Msg: fmt.Sprintf("%d labels, more than the %d a series may have (limits.max_labels)", len(ls), limits.MaxLabels), limit: ingest.DropLabels.String()}
+	}
 	for _, name := range sortedKeys(ls) {
-		field := fmt.Sprintf("labels[%q]", name)
+		field := fmt.Sprintf("labels[%q]", logText(name))
 		if !model.LabelName(name).IsValidLegacy() {
-			return &LineError{Field: field, Msg: fmt.Sprintf("%q is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", name)}
+			return &LineError{Field: field, Msg: fmt.Sprintf("%q is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", logText(name))}
+		}
+		if most := limits.MaxLabelValueLength; over(len(ls[name]), most) || over(len(name), most) {
+			return &LineError{Field: field, Msg: fmt.Sprintf("longer than the %d bytes a label may have (limits.max_label_value_length)", limits.MaxLabelValueLength), limit: ingest.DropLabelValueLength.String()}
 		}
 		if name == s.SLI.CodeLabel {
 			return &LineError{Field: field, Msg: fmt.Sprintf("%q is the code label of SLO %q; error codes go in errors", name, s.Name)}
@@ -220,6 +261,9 @@ func decodeError(err error) *LineError {
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
 			return &LineError{Msg: fmt.Sprintf("a JSON %s where an event object belongs", typeErr.Value)}
+		}
+		if n, ok := strings.CutPrefix(typeErr.Value, "number "); ok && jsonKind(typeErr.Type) == "number" {
+			return &LineError{Field: typeErr.Field, Msg: fmt.Sprintf("%s is out of range; a count is at most %s", n, formatCount(MaxEventCount))}
 		}
 		return &LineError{Field: typeErr.Field, Msg: fmt.Sprintf("a JSON %s where a %s belongs", typeErr.Value, jsonKind(typeErr.Type))}
 	case errors.As(err, &syntaxErr):
@@ -278,13 +322,21 @@ func (a *apiServer) pushEvents(w http.ResponseWriter, r *http.Request) {
 		respondError(w, http.StatusServiceUnavailable, "the events endpoint has no usable token configured; see the server's log")
 		return
 	}
-	if !bearerMatches(r.Header.Get("Authorization"), want) {
+	// A basic-auth user of the web configuration file, or a client
+	// certificate it verified, stands for the token: with basic auth on,
+	// every request carries it, and none could carry a bearer token too.
+	if !bearerMatches(r.Header.Get("Authorization"), want) && !authenticatedByListener(ctx) {
 		a.reject(ctx, RejectUnauthorized, nil)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="burnwatch"`)
 		respondError(w, http.StatusUnauthorized, "a valid bearer token is required")
 		return
 	}
 
+	// NDJSON, or a client that says nothing; never a form's types.
+	if !requireContentType(w, r, true, "application/x-ndjson", "application/json") {
+		a.reject(ctx, RejectInvalid, errors.New("Content-Type "+r.Header.Get("Content-Type")))
+		return
+	}
 	key, err := idempotencyKey(r.Header)
 	if err != nil {
 		a.reject(ctx, RejectInvalid, err)
@@ -323,6 +375,9 @@ func (a *apiServer) pushEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	events, err := ParseEvents(body, cfg, now)
 	if err != nil {
+		if le, ok := errors.AsType[*LineError](err); ok && le.limit != "" {
+			a.o.Metrics.dropped(le.limit, 1)
+		}
 		a.reject(ctx, RejectInvalid, err)
 		respondError(w, http.StatusBadRequest, "%s", err.Error())
 		return
@@ -365,19 +420,6 @@ func (a *apiServer) eventsToken() (string, error) {
 		return "", errors.New("the events token is empty")
 	}
 	return tok, nil
-}
-
-// bearerMatches reports whether an Authorization header carries the bearer
-// token want. Both sides are hashed first, so the comparison takes the same
-// time whatever the token's length and however much of it matches.
-func bearerMatches(header, want string) bool {
-	scheme, got, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	g := sha256.Sum256([]byte(strings.TrimSpace(got)))
-	h := sha256.Sum256([]byte(want))
-	return subtle.ConstantTimeCompare(g[:], h[:]) == 1
 }
 
 func (a *apiServer) tooLarge(w http.ResponseWriter, r *http.Request) {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strings"
@@ -110,6 +112,15 @@ func TestParseEventsRejectsBadLines(t *testing.T) {
 		{"total can't be negative",
 			apiTestLine(t, map[string]string{"total": "-0.5", "errors": ""}),
 			`line 1: total: -0.5 is negative`},
+		{"a count over the largest a line may carry is refused, so that no sum can overflow",
+			apiTestLine(t, map[string]string{"total": "1e308", "errors": ""}),
+			`line 1: total: 1e+308 is more than the 1e+12 events a line may count`},
+		{"so is an error count over it",
+			apiTestLine(t, map[string]string{"total": "1e12", "errors": `{"X":1.5e12}`}),
+			`line 1: errors["X"]: 1.5e+12 is more than the 1e+12 events a line may count`},
+		{"a number JSON cannot hold in a float names its field",
+			apiTestLine(t, map[string]string{"total": "1e309", "errors": ""}),
+			`line 1: total: 1e309 is out of range; a count is at most 1e+12`},
 		{"an error code can't be empty",
 			apiTestLine(t, map[string]string{"errors": `{"":1}`}),
 			`line 1: errors[""]: an error code can't be empty`},
@@ -374,5 +385,35 @@ func TestTokenNeverInLogsOrResponses(t *testing.T) {
 		if strings.Contains(b, secret) {
 			t.Errorf("the token is in a response: %.300s", b)
 		}
+	}
+}
+
+// TestCountsThatWouldOverflowAreRefused: 1e308 twice for the same
+// instance and minute was accepted and overflowed every sum to +Inf: the
+// budget became NaN, the instance never alerted and /api/v1/slos answered
+// an empty 200. Such a batch is refused, naming the line and the field,
+// and the service's numbers stay finite.
+func TestCountsThatWouldOverflowAreRefused(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	line := func(total string) string {
+		return fmt.Sprintf(`{"time":%q,"slo":"cypher-availability","labels":{"database":"db-1"},"total":%s}`+"\n", ts.clock.Format(time.RFC3339), total)
+	}
+	for range 2 {
+		r := ts.pushBody(line("5") + line("1e308"))
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, "line 2: total: 1e+308 is more than") {
+			t.Fatalf("push of 1e308: %d %s; want 400 naming line 2 and total", r.status, r.body)
+		}
+	}
+	if r := ts.pushBody(line("1e12")); r.status != http.StatusAccepted {
+		t.Fatalf("push of the largest count: %d %s", r.status, r.body)
+	}
+	ts.clock = ts.clock.Add(time.Minute)
+	if err := ts.Cycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := ts.SLO("cypher-availability")
+	if len(d.All) != 1 || d.All[0].Events.Total != 1e12 || math.IsNaN(d.All[0].BudgetRemaining) {
+		t.Errorf("instances %+v: want db-1 with 1e12 events and a finite budget", d.All)
 	}
 }

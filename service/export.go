@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -65,6 +66,9 @@ type exportSLO struct {
 	// live are the instances in memory, by store key, for the hours not
 	// yet in the store.
 	live map[string]*burnrate.Instance
+	// first is, by store key, the minute each instance's history began
+	// (its first data), for the budget of a young instance.
+	first map[string]int64
 }
 
 // Export writes the postmortem data of an incident to w as it reads it:
@@ -78,22 +82,18 @@ func (s *Service) Export(ctx context.Context, q ExportQuery, w report.ExportWrit
 	if !q.To.After(q.From) {
 		return fmt.Errorf("the window's end %s is not after its start %s", q.To.UTC().Format(time.RFC3339), q.From.UTC().Format(time.RFC3339))
 	}
-	if q.Margin < 0 {
-		return fmt.Errorf("margin %s is negative", q.Margin)
-	}
-	if span, most := q.To.Sub(q.From)+2*q.Margin, engine.HistoryRetention(s.config()); span > most {
-		return fmt.Errorf("%w: the window and its margins span %s, more than the %s of history kept", ErrExportTooLong, model.Duration(span), model.Duration(most))
+	if err := q.checkSpan(engine.HistoryRetention(s.config())); err != nil {
+		return err
 	}
 	slos, err := s.exportSLOs(ctx, q.SLO)
 	if err != nil {
 		return err
 	}
-	select {
-	case s.exports <- struct{}{}:
-		defer func() { <-s.exports }()
-	case <-ctx.Done():
-		return ctx.Err()
+	release, err := slot(ctx, s.exports)
+	if err != nil {
+		return err
 	}
+	defer release()
 	spanFrom, spanTo := q.From.Add(-q.Margin).UnixMilli(), q.To.Add(q.Margin).UnixMilli()
 	// Transitions in [spanFrom, spanTo]: the minutes are (spanFrom, spanTo].
 	alerted, err := s.alertedInstances(ctx, spanFrom, spanTo+1)
@@ -148,12 +148,14 @@ func (s *Service) exportSLOs(ctx context.Context, name string) ([]exportSLO, err
 			if name != "" && sp.SLO.Name != name {
 				continue
 			}
-			x := exportSLO{sp: sp, cursor: s.eng.HistoryCursor(sp.SLO.Name), live: map[string]*burnrate.Instance{}}
+			x := exportSLO{sp: sp, cursor: s.eng.HistoryCursor(sp.SLO.Name), live: map[string]*burnrate.Instance{}, first: map[string]int64{}}
 			for _, d := range sp.Windows {
 				x.windows = append(x.windows, model.Duration(d).String())
 			}
 			for _, in := range sp.Instances() {
-				x.live[s.eng.KeyOf(in).Key] = in
+				key := s.eng.KeyOf(in).Key
+				x.live[key] = in
+				x.first[key] = in.FirstData() / 60_000
 			}
 			out = append(out, x)
 		}
@@ -224,8 +226,10 @@ func (s *Service) alertedInstances(ctx context.Context, from, to int64) (map[sto
 func (s *Service) exportInstance(ctx context.Context, x exportSLO, k store.InstanceKey, lset labels.Labels, q ExportQuery, alerted bool, w report.ExportWriter) error {
 	sp := x.sp
 	kFrom := burnrate.MinuteOf(q.From.Add(-q.Margin).UnixMilli())
-	kTo := burnrate.MinuteOf(q.To.Add(q.Margin).UnixMilli())
-	incFrom, incTo := burnrate.MinuteOf(q.From.UnixMilli()), burnrate.MinuteOf(q.To.UnixMilli())
+	// No minute after now: the last row is the last minute that has
+	// ended, however far the margin reaches.
+	kTo := min(burnrate.MinuteOf(q.To.Add(q.Margin).UnixMilli()), s.now().UnixMilli()/60_000)
+	incFrom, incTo := burnrate.MinuteOf(q.From.UnixMilli()), min(burnrate.MinuteOf(q.To.UnixMilli()), kTo)
 	if !q.All && !alerted {
 		failed := false
 		err := s.eachHour(ctx, x, k, burnrate.HourOf(kFrom+1), burnrate.HourOf(kTo)+1, func(h int64, row *store.HistoryHour) bool {
@@ -286,9 +290,19 @@ func (s *Service) exportInstance(ctx context.Context, x exportSLO, k store.Insta
 	start := min(kFrom-longest, incTo-int64(sp.SLO.Window.Std()/time.Minute)) - step
 	start -= (start%step + step) % step
 	replica := burnrate.NewReplica(sp)
+	if first := x.first[k.Key]; first > 0 {
+		replica.Since(first)
+	}
 	im := report.ExportImpact{PeakBurn: make([]float64, len(sp.Windows))}
-	periodValid := 0.0
+	var budget burnrate.Budget
 	burns := make([]float64, 0, len(sp.Windows))
+	// A minute without events carries no burn rate: the history cannot
+	// tell it from a minute without data, and no alert measured the
+	// windows that end where the data has stopped.
+	none := make([]float64, len(sp.Windows))
+	for i := range none {
+		none[i] = math.NaN()
+	}
 	var werr error
 	err = s.eachHour(ctx, x, k, burnrate.HourOf(start+1), burnrate.HourOf(kTo)+1, func(h int64, row *store.HistoryHour) bool {
 		for i := range row.Valid {
@@ -302,17 +316,23 @@ func (s *Service) exportInstance(ctx context.Context, x exportSLO, k store.Insta
 			c := burnrate.Counts{Valid: row.Valid[i], Bad: row.Bad[i]}
 			replica.Add(m, c)
 			if m == incTo {
-				periodValid = replica.Sum(m, sp.SLO.Window.Std()).Valid
+				budget = replica.Budget(m)
 			}
 			if m <= kFrom {
 				continue
 			}
-			burns = replica.BurnRates(m, burns[:0])
 			t := time.UnixMilli(m * 60_000).UTC()
 			if m > incFrom && m <= incTo {
 				im.Valid += c.Valid
 				im.Bad += c.Bad
 			}
+			if c == (burnrate.Counts{}) {
+				if werr = w.Minute(report.ExportMinute{T: t, Burn: none}); werr != nil {
+					return false
+				}
+				continue
+			}
+			burns = replica.BurnRates(m, burns[:0])
 			for j, b := range burns {
 				im.PeakBurn[j] = max(im.PeakBurn[j], b)
 			}
@@ -331,12 +351,11 @@ func (s *Service) exportInstance(ctx context.Context, x exportSLO, k store.Insta
 	if err := errors.Join(err, werr); err != nil {
 		return err
 	}
-	budget := sp.SLO.Budget()
-	if periodValid > 0 {
-		im.BudgetConsumed = im.Bad / (budget * periodValid)
-		im.BudgetMinutes = im.BudgetConsumed * budget * sp.SLO.Window.Std().Minutes()
-	}
-	if im.Valid > 0 {
+	// The share of the period's budget, as pages and the API count it: a
+	// young instance's traffic extrapolated over the period.
+	im.BudgetConsumed = budget.Consumed(im.Bad)
+	im.BudgetMinutes = im.BudgetConsumed * sp.SLO.Budget() * sp.SLO.Window.Std().Minutes()
+	if im.Valid > 0 && incTo > incFrom {
 		im.OutageMinutes = im.Bad / im.Valid * float64(incTo-incFrom)
 	}
 	return w.Impact(im)

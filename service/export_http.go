@@ -47,6 +47,24 @@ func ParseExportQuery(v url.Values) (ExportQuery, error) {
 	return q, nil
 }
 
+// checkSpan refuses an export whose window and margins span more than
+// most, the history kept. Each part is checked before they are added, so
+// that no sum overflows: a window from year 1 to 9999 is longer than
+// time.Duration can say, and Sub saturates at its largest, 292 years.
+func (q ExportQuery) checkSpan(most time.Duration) error {
+	if q.Margin < 0 {
+		return fmt.Errorf("margin %s is negative", q.Margin)
+	}
+	window := q.To.Sub(q.From)
+	switch {
+	case q.Margin > most || window > most:
+		return fmt.Errorf("%w: the window and its margins span more than the %s of history kept", ErrExportTooLong, model.Duration(most))
+	case window+2*q.Margin > most:
+		return fmt.Errorf("%w: the window and its margins span %s, more than the %s of history kept", ErrExportTooLong, model.Duration(window+2*q.Margin), model.Duration(most))
+	}
+	return nil
+}
+
 func parseExportTime(name, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("%s is missing: want a time such as 2026-11-05T02:00:00Z", name)
@@ -74,7 +92,7 @@ func (s *Service) exportRoute(mux *http.ServeMux) {
 		if format == "" {
 			format = "json"
 		}
-		out := &countingWriter{w: w}
+		out := &countingWriter{w: w, rc: longAnswer(w, exportStall)}
 		var ew report.ExportWriter
 		switch table := v.Get("table"); {
 		case format == "csv" && table == "timeline":
@@ -93,11 +111,16 @@ func (s *Service) exportRoute(mux *http.ServeMux) {
 			return
 		}
 		w.Header().Set("Content-Type", report.ExportContentType(format))
-		err = s.Export(r.Context(), q, ew)
+		err = s.Export(withoutWaiting(r.Context()), q, ew)
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrExportTooLong) && out.n == 0:
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		case errors.Is(err, ErrBusy):
+			busy(w)
+		case r.Context().Err() != nil:
+			// The client went away; the export stopped with it.
+			s.log.Debug("export abandoned by its client", "err", err, "bytes", out.n)
 		case out.n == 0:
 			s.log.Error("export failed", "err", err, "from", q.From, "to", q.To)
 			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the export failed: " + err.Error()})
@@ -110,13 +133,21 @@ func (s *Service) exportRoute(mux *http.ServeMux) {
 	})
 }
 
-// countingWriter counts what went to the client.
+// countingWriter counts what went to the client, and moves the write
+// deadline on as it goes: a client that takes nothing for exportStall is
+// given up on, one that reads goes on however long the export takes.
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w        io.Writer
+	n        int64
+	rc       *http.ResponseController
+	deadline time.Time
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	if now := time.Now(); c.rc != nil && now.Add(exportStall-time.Second).After(c.deadline) {
+		c.deadline = now.Add(exportStall)
+		_ = c.rc.SetWriteDeadline(c.deadline)
+	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err

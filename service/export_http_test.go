@@ -2,7 +2,6 @@ package service
 
 import (
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ func TestExportOverHTTP(t *testing.T) {
 	defer srv.Close()
 	get := func(q string) (int, string, string) {
 		t.Helper()
-		resp, err := http.Get(srv.URL + "/api/v1/export?" + q)
+		resp, err := boundedClient.Get(srv.URL + "/api/v1/export?" + q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,6 +42,11 @@ func TestExportOverHTTP(t *testing.T) {
 		{"a bad format", window + "&format=xml", 400, "application/json", "not an export format"},
 		{"longer than the history kept", "from=2026-01-01T00:00:00Z&to=2026-11-05T00:00:00Z", 400, "application/json", "more than the"},
 		{"an SLO that is not", window + "&slo=nope", 404, "application/json", `no SLO is named \"nope\"`},
+		// The span overflowed time.Duration, passed the check and held the
+		// only export slot for minutes.
+		{"a span of millennia, longer than time.Duration holds", "from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z", 400, "application/json", "span more than the 38d of history kept"},
+		{"a margin of centuries", "from=2026-11-05T11:00:00Z&to=2026-11-05T11:20:00Z&margin=200y", 400, "application/json", "span more than the 38d"},
+		{"margins that overflow when doubled", "from=2026-11-05T11:00:00Z&to=2026-11-05T11:20:00Z&margin=150y", 400, "application/json", "span more than the 38d"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			status, ctype, body := get(c.query)

@@ -136,11 +136,15 @@ func TestExportOfAnIncident(t *testing.T) {
 		}
 	})
 	t.Run("the budget consumed, worked out by hand", func(t *testing.T) {
-		// 20,000 failures against a budget of 0.1% of the 80,000 valid
-		// events of the period so far: 250 budgets, 250 × 43.2 minutes.
+		// db-1 is 80 minutes old at 11:20: its 80,000 valid events,
+		// extrapolated over the 43,200 minutes of its 30d period, are
+		// 43.2 million, a budget of 43,200 failures. 20,000 failures
+		// are 20 ÷ 43.2 of it, 20 of its 43.2 minutes: a 20-minute full
+		// outage of a steady tenant, as for an old one. (Against the
+		// 80,000 events alone they were 250 budgets.)
 		im := in.Impact
-		if math.Abs(im.BudgetConsumed-250) > 1e-9 || math.Abs(im.BudgetMinutes-10_800) > 1e-6 || im.OutageMinutes != 20 {
-			t.Errorf("impact %+v, want 250 budgets, 10800 budget minutes, 20 outage minutes", im)
+		if math.Abs(im.BudgetConsumed-20/43.2) > 1e-12 || math.Abs(im.BudgetMinutes-20) > 1e-9 || im.OutageMinutes != 20 {
+			t.Errorf("impact %+v, want 20/43.2 of the budget, 20 budget minutes, 20 outage minutes", im)
 		}
 	})
 	t.Run("the codes by class", func(t *testing.T) {
@@ -358,5 +362,74 @@ func TestReloadKeepsTheHourUnderWaysCodes(t *testing.T) {
 	})
 	if err != nil || user != 10 {
 		t.Errorf("the hour's history holds %v syntax errors (%v), want both minutes' 10", user, err)
+	}
+}
+
+// TestExportBurnsOnlyWhereThereIsData: db-1 serves 1,000 queries a minute
+// for an hour, then fails every query for 5 minutes, and its data stops
+// there; the export is made 30 minutes later with an hour's margin. Burn
+// rates are measured only for minutes with events: after the data stops,
+// the windows would slide over the failures alone and "burn 1000×" though
+// no alert saw that (the 1h window's worst real burn is 5,000 ÷ 60,000 ÷
+// 0.001 = 83.3, at the last failed minute). No row is after now.
+func TestExportBurnsOnlyWhereThereIsData(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	for i := range 65 {
+		failed := 0
+		if i >= 60 {
+			failed = 1000
+		}
+		ts.minute("db-1", 1000, failed)
+	}
+	last := ts.clock.Truncate(time.Minute) // the end of the last minute with data, 11:05
+	for range 30 {
+		ts.clock = ts.clock.Add(time.Minute)
+		if err := ts.Cycle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := ts.clock
+	q := ExportQuery{From: last.Add(-5 * time.Minute), To: last, Margin: time.Hour}
+	var buf bytes.Buffer
+	w, _ := report.NewExportWriter("json", &buf, nil)
+	if err := ts.Export(context.Background(), q, w); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Instances []struct {
+			Minutes []struct {
+				T    time.Time           `json:"t"`
+				Burn map[string]*float64 `json:"burn"`
+			} `json:"minutes"`
+			Impact struct {
+				PeakBurn map[string]float64 `json:"peak_burn"`
+			} `json:"impact"`
+		} `json:"instances"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil || len(doc.Instances) != 1 {
+		t.Fatalf("export %v: %.2000s", err, buf.String())
+	}
+	in := doc.Instances[0]
+	rows := in.Minutes
+	if n := len(rows); n == 0 || rows[n-1].T.After(now) || !rows[n-1].T.Equal(now) {
+		t.Errorf("the last row is at %v, want now, %v: no minute after now", rows[len(rows)-1].T, now)
+	}
+	for _, r := range rows {
+		withData := !r.T.After(last)
+		for w, b := range r.Burn {
+			if withData && b == nil {
+				t.Errorf("%v, a minute with data, has no %s burn", r.T, w)
+			}
+			if !withData && b != nil {
+				t.Errorf("%v, after the data stopped, burns %v over %s", r.T, *b, w)
+			}
+		}
+	}
+	if got, want := in.Impact.PeakBurn["1h"], 5000.0/60000/0.001; math.Abs(got-want) > 1e-9 {
+		t.Errorf("peak 1h burn %v, want %v, the highest of the minutes with data", got, want)
+	}
+	if got := in.Impact.PeakBurn["5m"]; got != 1000 {
+		t.Errorf("peak 5m burn %v, want 1000: the last five minutes failed whole", got)
 	}
 }

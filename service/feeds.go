@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -200,6 +201,7 @@ func (s *Service) housekeeping(ctx context.Context) error {
 	s.metrics.Evaluations.Inc()
 	s.metrics.EvaluationDuration.Observe(time.Since(start).Seconds())
 	s.metrics.cycled(err, s.now())
+	s.health.cycled(err)
 	// Reports read the state, so they are made once the cycle has let go
 	// of it.
 	s.scheduledReports(ctx)
@@ -237,11 +239,23 @@ func (s *Service) readSource(ctx context.Context, in *installation, src *slo.Sou
 		return nil
 	}
 	if to-from > 3*in.cfg.EvaluationInterval.Std().Milliseconds()+readDelay.Milliseconds() {
+		if cursor == 0 && to-from > earlyLook.Milliseconds() {
+			s.lookEarly(ctx, in, src.Name, rd, to)
+		}
 		return s.backfill(ctx, src.Name, rd, from, to)
+	}
+	if cursor > 0 && to-to%minuteMS <= cursor-cursor%minuteMS {
+		// No minute has ended since the last read: nothing new can be
+		// evaluated, and half the reads of a 30s interval would cost the
+		// server and burnwatch for nothing. The next cycle reads it.
+		return nil
 	}
 	_, err := s.applyRead(ctx, rd, engine.Batch{Source: src.Name, Mode: engine.Live, From: from, Through: to})
 	return s.readResult(ctx, src.Name, err)
 }
+
+// minuteMS is a minute in milliseconds.
+const minuteMS = int64(time.Minute / time.Millisecond)
 
 // readResult handles the outcome of a read: a source's failure is logged
 // and counted, and noted in the engine, whose no-data clock runs on;
@@ -279,14 +293,70 @@ func (s *Service) feedView(name string) *engine.FeedView {
 const (
 	// exactSpan is how much of it is read sample by sample: the windows of
 	// its evaluated part (up to 6 hours) reach this far back.
-	exactSpan = 12 * time.Hour
+	exactSpan = 8 * time.Hour
 	// evaluatedSpan is how much of it is evaluated minute by minute, its
-	// transitions logged and what still fires at its end paged.
-	evaluatedSpan = 6 * time.Hour
+	// transitions logged, its history written and what still fires at its
+	// end paged.
+	evaluatedSpan = 2 * time.Hour
 	// coarseChunk is the span of older history applied at a time: a day of
 	// hourly values per series, a few tens of MB for a large fleet.
 	coarseChunk = 24 * time.Hour
 )
+
+// earlyLook is how much of its last history a first start reads first, to
+// page an outage under way without waiting for the rest: enough for the
+// fast page pair (1h, confirmed over 5m).
+const earlyLook = time.Hour + 5*time.Minute
+
+// lookEarly reads the source's last hour and five minutes into an engine
+// of its own that knows only the page pairs whose windows that span holds
+// (the workbook's 1h/5m), evaluates them at the last minute, and pages
+// what fires: a first start of a large fleet reads its history for
+// minutes, and an outage under way must not wait for it. The backfill,
+// when it ends, pages only what this did not, and resolves what this paged
+// and no longer fires.
+func (s *Service) lookEarly(ctx context.Context, in *installation, name string, rd reader, to int64) {
+	cfg := in.cfg.PagesOnly(slo.Duration(time.Hour))
+	any := false
+	for _, x := range cfg.SLOs {
+		any = any || slices.Contains(x.SourceNames(), name) && len(x.Pairs()) > 0
+	}
+	if !any {
+		return
+	}
+	eng, err := engine.New(cfg, engine.Options{Logger: s.log, Now: s.now})
+	if err != nil {
+		return
+	}
+	from := to - earlyLook.Milliseconds()
+	o, err := eng.Open(engine.Batch{Source: name, Mode: engine.Backfill, From: from, Through: to, Quiet: true})
+	if err != nil {
+		return
+	}
+	if err := rd.read(ctx, from, to, func(runs []engine.Run) error { return o.Add(runs) }); err != nil {
+		o.Abort(err)
+		s.log.Warn("the early look at the last hour failed; the backfill pages when it ends", "source", name, "err", err)
+		return
+	}
+	if _, err := o.Close(); err != nil {
+		return
+	}
+	notices := eng.FiringNow(name)
+	s.log.Info("looked at the last hour before the backfill", "source", name, "firing", len(notices))
+	if len(notices) == 0 {
+		return
+	}
+	err = s.do(ctx, func() error {
+		for _, n := range notices {
+			s.early[n.Transition.ID] = n.Transition
+		}
+		s.notify(ctx, in, notices)
+		return s.commit(ctx, engine.Record)
+	})
+	if err != nil {
+		s.log.Error("paging what fires before the backfill", "source", name, "err", err)
+	}
+}
 
 // boundaryReader is a reader whose server computes counter values at
 // given boundaries: a first start reads its older history that way.
@@ -310,12 +380,12 @@ func (r promReader) boundaries(ctx context.Context, from, to int64, step time.Du
 // a first start is not ready until it is done.
 //
 // A long one reads no more than the engine keeps: the history older than
-// its last 12 hours as the counters' values at each hour (the engine keeps
+// its last 8 hours as the counters' values at each hour (the engine keeps
 // that span as 1- or 2-hour boundaries), computed by the server where it
-// can; the last 12 hours sample by sample; and it evaluates its last 6
-// hours minute by minute, their transitions logged and the alerts still
-// firing at its end paged. docs/serve.md says what this reconstructs
-// exactly.
+// can; the last 8 hours sample by sample; and it evaluates its last 2
+// hours minute by minute, their transitions logged, their history written
+// and the alerts still firing at its end paged. docs/serve.md says what
+// this reconstructs exactly.
 func (s *Service) backfill(ctx context.Context, name string, rd reader, from, to int64) error {
 	s.log.Info("backfilling", "source", name, "from", time.UnixMilli(from).UTC(), "to", time.UnixMilli(to).UTC())
 	progress := func(b int64, samples int) {
@@ -445,7 +515,7 @@ func (s *Service) runFeeds(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(in.cfg.EvaluationInterval.Std()):
+		case <-time.After(untilNextCycle(time.Now(), in.cfg.EvaluationInterval.Std())):
 		}
 	}
 }
@@ -473,4 +543,19 @@ func sourceNamed(cfg *slo.Config, name string) *slo.Source {
 		}
 	}
 	return nil
+}
+
+// untilNextCycle is how long to wait for the next cycle: cycles run a read
+// delay after each whole multiple of the interval (at :10 and :40 with the
+// default 30s), so that a minute is read, evaluated and paged as soon as a
+// scrape of its end can be read, not up to an interval later.
+func untilNextCycle(now time.Time, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return time.Second
+	}
+	next := now.Truncate(interval).Add(readDelay)
+	for !next.After(now) {
+		next = next.Add(interval)
+	}
+	return next.Sub(now)
 }

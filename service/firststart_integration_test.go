@@ -24,8 +24,8 @@ import (
 // TestFirstStartAgainstAReplay checks what a first start reconstructs
 // against a replay of the same data (docs/serve.md, "A first start"):
 // three days of two databases in a real Prometheus, read by a first start
-// as hourly values older than 12 hours and sample by sample after, and
-// evaluated over its last 6 hours. Everything agrees with the replay but
+// as hourly values older than 8 hours and sample by sample after, and
+// evaluated over its last 2 hours. Everything agrees with the replay but
 // the increase before a counter reset within an hour of the older span,
 // which the hourly values cannot see: db-2 restarts at 30 minutes past an
 // hour a day and a half ago, and the 29 minutes before it in that hour
@@ -38,14 +38,14 @@ func TestFirstStartAgainstAReplay(t *testing.T) {
 	const minutes = 3 * 24 * 60
 	start := end.Add(-minutes * time.Minute)
 	// db-1: an outage two days ago (half the queries fail for 30
-	// minutes) and one three hours ago (all fail for 40 minutes).
+	// minutes) and one 100 minutes ago (all fail for 40 minutes).
 	var errs []string
 	v := 0
 	for i := 0; i <= minutes; i++ {
 		switch {
 		case i > minutes-2*24*60 && i <= minutes-2*24*60+30:
 			v += 500
-		case i > minutes-180 && i <= minutes-180+40:
+		case i > minutes-100 && i <= minutes-100+40:
 			v += 1000
 		}
 		errs = append(errs, fmt.Sprint(v))
@@ -135,7 +135,7 @@ slos:
 	}
 
 	// The transitions of the evaluated span are the replay's.
-	evaluated := end.Add(-6 * time.Hour)
+	evaluated := end.Add(-2 * time.Hour)
 	var got, want []string
 	for _, tr := range served {
 		if tr.Alert == burnrate.BurnRateAlert {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +17,52 @@ import (
 
 	"github.com/burnwatch/burnwatch/slo"
 )
+
+// Timeouts of serve's HTTP server, each with why. Reports and exports,
+// which may compute or stream for longer, set their own deadlines.
+const (
+	// ReadHeaderTimeout: a client that sends its headers slowly holds a
+	// connection for nothing.
+	ReadHeaderTimeout = 10 * time.Second
+	// ReadTimeout bounds reading a whole request, body included: a full
+	// 10 MB batch of events needs 1.4 Mbit/s.
+	ReadTimeout = time.Minute
+	// WriteTimeout bounds the time from a request's headers to the end of
+	// its answer: the API answers from the view in milliseconds.
+	WriteTimeout = 2 * time.Minute
+	// IdleTimeout closes a kept-alive connection no request came on.
+	IdleTimeout = 2 * time.Minute
+	// reportTimeout bounds making and writing a report.
+	reportTimeout = 5 * time.Minute
+	// exportStall is how long an export waits on a client that takes
+	// nothing before it gives up on it; an export that streams goes on
+	// for as long as it needs.
+	exportStall = time.Minute
+)
+
+// NewHTTPServer is serve's HTTP server for h, with its timeouts and its
+// errors logged to log.
+func NewHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// longAnswer lifts the server's deadlines off a request whose answer takes
+// longer than WriteTimeout (a report, an export): no read deadline, since
+// the request is read whole and a client that hangs up is still seen, and
+// a write deadline of d from now, which the handler may move on.
+func longAnswer(w http.ResponseWriter, d time.Duration) *http.ResponseController {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Now().Add(d))
+	return rc
+}
 
 // HandlerOptions is what the HTTP side of burnwatch serve needs from the rest
 // of the service. View, Batches and Config are required.
@@ -31,7 +79,8 @@ type HandlerOptions struct {
 	// larger ones get 413.
 	MaxBody int64
 	// Reload reloads the config for POST /-/reload; its error lists the new
-	// config's problems, and the running config stays. Nil turns reload off.
+	// config's problems, and the running config stays. Nil turns reload off
+	// (403), as Prometheus does without --web.enable-lifecycle.
 	Reload func(ctx context.Context) error
 	// Registry is served at /metrics when non-nil.
 	Registry *prometheus.Registry
@@ -101,7 +150,8 @@ type reloadFailure struct {
 
 func (a *apiServer) reload(w http.ResponseWriter, r *http.Request) {
 	if a.o.Reload == nil {
-		respondError(w, http.StatusServiceUnavailable, "reloading is not enabled")
+		// As Prometheus answers without --web.enable-lifecycle.
+		respondError(w, http.StatusForbidden, "the lifecycle API is not enabled: start serve with --web.enable-lifecycle, or send it SIGHUP")
 		return
 	}
 	if err := a.o.Reload(r.Context()); err != nil {
@@ -144,12 +194,23 @@ type apiError struct {
 	Error string `json:"error"`
 }
 
+// respondJSON answers with v as JSON. It encodes v whole before the
+// status goes out, so that a value JSON cannot hold (a NaN, an infinity)
+// is a 500 that says so, never a 200 with an empty or cut body.
 func respondJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		buf.Reset()
+		status = http.StatusInternalServerError
+		// apiError of a string always encodes.
+		_ = json.NewEncoder(&buf).Encode(apiError{Error: "the answer could not be written as JSON: " + err.Error()})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	// An error here is the client gone; there is no one left to tell.
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(buf.Bytes())
 }
 
 func respondError(w http.ResponseWriter, status int, format string, args ...any) {

@@ -3,10 +3,12 @@ package service
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -368,4 +370,26 @@ func TestProfilesAreServed(t *testing.T) {
 		t.Errorf("the profile index lists no goroutine profile:\n%s", r.body)
 	}
 	wantStatus(t, at.get("/debug/pprof/goroutine?debug=1"), http.StatusOK)
+}
+
+// TestAnAnswerJSONCannotHoldIsA500NotAnEmpty200: a NaN or an infinity in
+// an answer (which validated counts should never make) fails the request
+// with a body that says why; it never goes out as a 200 with an empty or
+// cut body.
+func TestAnAnswerJSONCannotHoldIsA500NotAnEmpty200(t *testing.T) {
+	for name, v := range map[string]float64{"NaN": math.NaN(), "+Inf": math.Inf(1)} {
+		t.Run(name, func(t *testing.T) {
+			at := newAPITest(t, func(o *HandlerOptions) {
+				o.View.(*apiFakeView).slos = func() []SLOStatus {
+					return []SLOStatus{{Name: "x", Worst: []InstanceStatus{{BudgetRemaining: v}}}}
+				}
+			})
+			r := at.get("/api/v1/slos")
+			wantStatus(t, r, http.StatusInternalServerError)
+			var body apiError
+			if err := json.Unmarshal([]byte(r.body), &body); err != nil || !strings.Contains(body.Error, "unsupported value") {
+				t.Errorf("body %q: want a JSON error naming the value", r.body)
+			}
+		})
+	}
 }

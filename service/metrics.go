@@ -71,16 +71,20 @@ type Metrics struct {
 	ConfigLastReload     prometheus.Gauge         // 1 if the last reload succeeded
 	Leader               prometheus.Gauge         // 1 on the replica that sends (metrics_ha.go)
 	Heartbeats           *prometheus.CounterVec   // {outcome}: sent, or why not (metrics_ha.go)
+	Dropped              *prometheus.CounterVec   // {reason}: over a limit (limits.go)
 
-	// InstanceBurnRate is {slo,instance,window}; nil unless NewMetrics was
+	// InstanceBurnRate is {slo,instance,window} and
+	// InstanceBudgetRemaining {slo,instance}; nil unless NewMetrics was
 	// asked for per-instance series.
-	InstanceBurnRate *prometheus.GaugeVec
+	InstanceBurnRate        *prometheus.GaugeVec
+	InstanceBudgetRemaining *prometheus.GaugeVec
 }
 
 // NewMetrics creates burnwatch's metrics and registers them, with the Go
 // runtime and process collectors, on reg. perInstance adds
-// burnwatch_instance_burn_rate, one series per SLO instance and window: off by
-// default, since tens of thousands of instances would flood Prometheus.
+// burnwatch_instance_burn_rate, one series per SLO instance and window, and
+// burnwatch_instance_budget_remaining, one per instance: off by default,
+// since tens of thousands of instances would flood Prometheus.
 func NewMetrics(reg prometheus.Registerer, perInstance bool) *Metrics {
 	m := &Metrics{
 		EvaluationDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -177,6 +181,13 @@ func NewMetrics(reg prometheus.Registerer, perInstance bool) *Metrics {
 		Help: "1 if the last config reload succeeded (or none was tried), 0 if it was rejected.",
 	})
 	m.ConfigLastReload.Set(1)
+	m.Dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "burnwatch_dropped_total",
+		Help: "Series dropped (each time they are read), and pushed lines and silences refused, for being over a limit of the config's limits, by limit: labels, label_value_length, instances_per_slo, codes_per_instance, silences, silence_bytes.",
+	}, []string{"reason"})
+	for _, r := range dropReasons() {
+		m.Dropped.WithLabelValues(r)
+	}
 	for _, st := range stages {
 		m.CycleStage.WithLabelValues(st)
 	}
@@ -206,7 +217,7 @@ func NewMetrics(reg prometheus.Registerer, perInstance bool) *Metrics {
 		m.BackfillProgress, m.StoreBytes, m.EventsAccepted, m.EventsRejected,
 		m.Transitions, m.Notifications, m.Reports, m.SLOInstances, m.SLOAlertsFiring, m.SLOBudgetRemainingMin,
 		m.CycleStage, m.CycleFailures, m.LastSuccessfulCycle, m.SourceLag, m.NotificationsPending, m.OldestPending,
-		m.ConfigReloads, m.ConfigLastReload,
+		m.ConfigReloads, m.ConfigLastReload, m.Dropped,
 	)
 	m.registerHA(reg)
 	if perInstance {
@@ -214,7 +225,11 @@ func NewMetrics(reg prometheus.Registerer, perInstance bool) *Metrics {
 			Name: "burnwatch_instance_burn_rate",
 			Help: "Burn rate of one SLO instance over a window.",
 		}, []string{"slo", "instance", "window"})
-		reg.MustRegister(m.InstanceBurnRate)
+		m.InstanceBudgetRemaining = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "burnwatch_instance_budget_remaining",
+			Help: "The error budget left in one SLO instance, as a fraction of its period's budget (a young instance's traffic extrapolated over the period); negative when overspent.",
+		}, []string{"slo", "instance"})
+		reg.MustRegister(m.InstanceBurnRate, m.InstanceBudgetRemaining)
 	}
 	return m
 }
@@ -229,13 +244,24 @@ func (m *Metrics) SetInstanceBurnRate(sloName string, instance map[string]string
 	m.InstanceBurnRate.WithLabelValues(sloName, instanceLabel(instance), window).Set(rate)
 }
 
+// SetInstanceBudgetRemaining records one instance's budget remaining when
+// per-instance series are on, and does nothing otherwise.
+func (m *Metrics) SetInstanceBudgetRemaining(sloName string, instance map[string]string, left float64) {
+	if m == nil || m.InstanceBudgetRemaining == nil {
+		return
+	}
+	m.InstanceBudgetRemaining.WithLabelValues(sloName, instanceLabel(instance)).Set(left)
+}
+
 // ForgetInstance drops an instance's per-instance series, for an instance
 // that no longer exists.
 func (m *Metrics) ForgetInstance(sloName string, instance map[string]string) {
 	if m == nil || m.InstanceBurnRate == nil {
 		return
 	}
-	m.InstanceBurnRate.DeletePartialMatch(prometheus.Labels{"slo": sloName, "instance": instanceLabel(instance)})
+	match := prometheus.Labels{"slo": sloName, "instance": instanceLabel(instance)}
+	m.InstanceBurnRate.DeletePartialMatch(match)
+	m.InstanceBudgetRemaining.DeletePartialMatch(match)
 }
 
 // ForgetSLO drops every series of an SLO, for one a reload removed, so that
@@ -250,6 +276,7 @@ func (m *Metrics) ForgetSLO(sloName string) {
 	m.SLOBudgetRemainingMin.DeletePartialMatch(match)
 	if m.InstanceBurnRate != nil {
 		m.InstanceBurnRate.DeletePartialMatch(match)
+		m.InstanceBudgetRemaining.DeletePartialMatch(match)
 	}
 }
 
@@ -346,8 +373,8 @@ func (m *Metrics) pending(receiver string, n int, oldest, now int64) {
 	m.OldestPending.WithLabelValues(receiver).Set(age)
 }
 
-// update sets the per-SLO aggregates (and the per-instance burn rates,
-// when asked for) and the sources' lag from a view.
+// update sets the per-SLO aggregates (and the per-instance burn rates and
+// budgets, when asked for) and the sources' lag from a view.
 func (m *Metrics) update(v *engine.View) {
 	if m == nil {
 		return
@@ -377,6 +404,7 @@ func (m *Metrics) update(v *engine.View) {
 				for w, r := range iv.Rates {
 					m.SetInstanceBurnRate(name, lm, model.Duration(sv.Windows[w]).String(), r)
 				}
+				m.SetInstanceBudgetRemaining(name, lm, iv.BudgetRemaining)
 			}
 		}
 	}

@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/burnwatch/burnwatch/engine"
+	"github.com/burnwatch/burnwatch/slo"
 )
 
 // apiCounterValue returns the value of the series of family name whose label
@@ -236,5 +240,41 @@ func TestCycleStagesAreTimed(t *testing.T) {
 	}
 	if want := float64(ts.clock.UnixMilli()) / 1000; lastCycle != want {
 		t.Errorf("last successful cycle %v, want the clock's %v", lastCycle, want)
+	}
+}
+
+// TestInstanceBudgetRemainingIsPerInstanceAndOptIn: with per-instance
+// series on, every instance of the view has its budget remaining, beside
+// its burn rates; off, there is none.
+func TestInstanceBudgetRemainingIsPerInstanceAndOptIn(t *testing.T) {
+	view := &engine.View{SLOs: []*engine.SLOView{{
+		SLO:     &slo.SLO{Name: "cypher-availability"},
+		Windows: []time.Duration{5 * time.Minute},
+		Instances: []engine.InstanceView{
+			{Labels: labels.FromStrings("database", "db-1"), BudgetRemaining: 0.953125, Rates: []float64{200}},
+			{Labels: labels.FromStrings("database", "db-2"), BudgetRemaining: -0.5, Rates: []float64{0}},
+		},
+		WorstBudget: -0.5,
+	}}}
+	for _, on := range []bool{false, true} {
+		reg := prometheus.NewRegistry()
+		m := NewMetrics(reg, on)
+		m.update(view)
+		got := apiGathered(t, reg)
+		for _, want := range []string{
+			`burnwatch_instance_budget_remaining{instance="{database=\"db-1\"}",slo="cypher-availability"} 0.953125`,
+			`burnwatch_instance_budget_remaining{instance="{database=\"db-2\"}",slo="cypher-availability"} -0.5`,
+			`burnwatch_instance_burn_rate{instance="{database=\"db-1\"}",slo="cypher-availability",window="5m"} 200`,
+		} {
+			if strings.Contains(got, want) != on {
+				t.Errorf("per-instance series %v: %s is there: %v", on, want, !on)
+			}
+		}
+		if on {
+			m.ForgetSLO("cypher-availability")
+			if got := apiGathered(t, reg); strings.Contains(got, "burnwatch_instance_") {
+				t.Errorf("a forgotten SLO's per-instance series remain:\n%s", got)
+			}
+		}
 	}
 }

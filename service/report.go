@@ -1,13 +1,16 @@
 package service
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -32,6 +35,18 @@ const reportStep = 2 * time.Hour
 // and are interpolated (docs/semantics.md). Error codes, user faults and
 // unclassified codes come from the stored history's hours.
 func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report, error) {
+	if err := checkReportSpan(from, to, engine.HistoryRetention(s.config())); err != nil {
+		return report.Report{}, err
+	}
+	// Reports asked over HTTP take a slot; the scheduled one, made by the
+	// evaluation loop once a week, never waits for one.
+	if overHTTP(ctx) {
+		release, err := slot(ctx, s.reports)
+		if err != nil {
+			return report.Report{}, err
+		}
+		defer release()
+	}
 	end := to.UnixMilli()
 	r := report.Report{
 		Title:     reportTitle(from, to),
@@ -45,9 +60,37 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report
 	if err != nil {
 		return r, err
 	}
-	codes := map[string]weekCodes{}
-	for _, name := range s.sloNames() {
-		if codes[name], err = s.loadWeekCodes(ctx, name, from.UnixMilli(), end); err != nil {
+	// The codes of the hours not written to the history yet (the hour
+	// under way, and the one settling) from the engine, and those before
+	// from the store: the hour before which each SLO's history is written
+	// divides them, as an export's do.
+	codes := map[string]*weekCodes{}
+	cursors := map[string]int64{}
+	// Codes are kept by the hour: those of every hour the span touches,
+	// the one under way included when the span ends now.
+	fromH, toH := from.UnixMilli()/hourMS, (end+hourMS-1)/hourMS
+	err = s.do(ctx, func() error {
+		for _, sp := range s.eng.Router().Specs {
+			name := sp.SLO.Name
+			wc := newWeekCodes()
+			cursors[name] = s.eng.HistoryCursor(name)
+			for _, in := range sp.Instances() {
+				key := s.eng.KeyOf(in)
+				for h := max(cursors[name], fromH); h < toH; h++ {
+					for _, c := range s.eng.Router().HourCodes(in, h) {
+						wc.add(store.CodeTotal{Instance: key, Code: c.Code, Class: c.Class, Rule: c.Rule, Count: c.Count})
+					}
+				}
+			}
+			codes[name] = wc
+		}
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	for name, wc := range codes {
+		if err := s.loadWeekCodes(ctx, wc, name, fromH, min(toH, cursors[name])); err != nil {
 			return r, err
 		}
 	}
@@ -58,9 +101,14 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (report.Report
 	err = s.do(ctx, func() error {
 		r.SLOs, r.Fleet = nil, report.Fleet{}
 		for _, sp := range s.eng.Router().Specs {
+			if err := ctx.Err(); err != nil {
+				return err // the client went away
+			}
 			sec := s.sloSection(sp, end, to.Sub(from))
 			sec.Alerts = alerts[sp.SLO.Name]
-			codes[sp.SLO.Name].fill(&sec)
+			if wc := codes[sp.SLO.Name]; wc != nil {
+				wc.fill(&sec)
+			}
 			for _, ep := range sp.Episodes() {
 				if ep.From.Before(to) && (ep.To.IsZero() || ep.To.After(from)) {
 					sec.Surges = append(sec.Surges, fmt.Sprintf("%s: user faults at %.0f× its baseline from %s", ep.Labels, ep.Peak, ep.From.Format(time.RFC3339)))
@@ -108,11 +156,11 @@ func (s *Service) sloNames() []string {
 	return names
 }
 
-// loadWeekCodes reads an SLO's codes of the history's hours in the span
-// (from, to] (ms).
-func (s *Service) loadWeekCodes(ctx context.Context, slo string, from, to int64) (weekCodes, error) {
-	wc := weekCodes{faults: map[string]float64{}}
-	add := func(list []report.Code, t store.CodeTotal) []report.Code {
+func newWeekCodes() *weekCodes { return &weekCodes{faults: map[string]float64{}} }
+
+// add counts an instance's errors of one code.
+func (wc *weekCodes) add(t store.CodeTotal) {
+	add := func(list []report.Code) []report.Code {
 		i := slices.IndexFunc(list, func(c report.Code) bool { return c.Code == t.Code })
 		if i < 0 {
 			return append(list, report.Code{Code: t.Code, Class: t.Class, Count: t.Count})
@@ -120,25 +168,32 @@ func (s *Service) loadWeekCodes(ctx context.Context, slo string, from, to int64)
 		list[i].Count += t.Count
 		return list
 	}
-	err := s.db.HistoryCodes(ctx, slo, nil, from/hourMS, to/hourMS, func(t store.CodeTotal) error {
-		switch {
-		case t.Class == classify.User.String():
-			wc.faults[t.Instance.Key] += t.Count
-		case t.Class == classify.Platform.String():
-			wc.platform = add(wc.platform, t)
-		}
-		if t.Rule == classify.DefaultRule {
-			wc.unclassified = add(wc.unclassified, t)
-		}
+	switch {
+	case t.Class == classify.User.String():
+		wc.faults[t.Instance.Key] += t.Count
+	case t.Class == classify.Platform.String():
+		wc.platform = add(wc.platform)
+	}
+	if t.Rule == classify.DefaultRule {
+		wc.unclassified = add(wc.unclassified)
+	}
+}
+
+// loadWeekCodes adds an SLO's codes of the history's hours [from, to).
+func (s *Service) loadWeekCodes(ctx context.Context, wc *weekCodes, slo string, from, to int64) error {
+	if to <= from {
+		return nil
+	}
+	return s.db.HistoryCodes(ctx, slo, nil, from, to, func(t store.CodeTotal) error {
+		wc.add(t)
 		return nil
 	})
-	return wc, err
 }
 
 // fill puts the codes in an SLO's section: the codes that burned the
 // budget, the tenants with the most user faults and the codes no rule
 // knew.
-func (wc weekCodes) fill(sec *report.SLO) {
+func (wc *weekCodes) fill(sec *report.SLO) {
 	sec.Codes = mostFirst(wc.platform, maxReportCodes)
 	sec.Unclassified = mostFirst(wc.unclassified, len(wc.unclassified))
 	for key, n := range wc.faults {
@@ -216,19 +271,22 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 	// 1 − budget, not objective ÷ 100: 99.9 ÷ 100 is 0.9990000000000001,
 	// under which an SLI of exactly 0.999 would miss.
 	sec := report.SLO{Name: x.Name, Description: x.Description, Objective: 1 - budget, Window: x.Window.String()}
-	var wk, prev, per burnrate.Counts
+	// Every budget figure is a share of the period's budget ending at
+	// end, a young instance's extrapolated over the period
+	// (burnrate.Budget), as pages and the API state it; for a span still
+	// under way, the period ending now: the time to come is not observed.
+	var wk, prev burnrate.Counts
+	var per burnrate.Budget
+	at := min(end, s.now().UnixMilli())
 	for _, in := range sp.Instances() {
 		wk = wk.Plus(in.Sum(end, week))
 		prev = prev.Plus(in.Sum(end-week.Milliseconds(), week))
-		per = per.Plus(in.Sum(end, period))
+		per = per.Plus(in.Budget(at))
 	}
-	sec.SLIWeek, sec.SLIPeriod = sli(wk), sli(per)
-	sec.BudgetRemaining = 1
-	if per.Valid > 0 {
-		sec.BudgetRemaining = 1 - per.Bad/(budget*per.Valid)
-		sec.BurnedWeek = wk.Bad / (budget * per.Valid)
-		sec.BurnedPrevWeek = prev.Bad / (budget * per.Valid)
-	}
+	sec.SLIWeek, sec.SLIPeriod = sli(wk), sli(per.Period)
+	sec.BudgetRemaining = per.Remaining()
+	sec.BurnedWeek = per.Consumed(wk.Bad)
+	sec.BurnedPrevWeek = per.Consumed(prev.Bad)
 	// Minutes of full outage: the span's failures as the minutes they
 	// would fill if every event had failed, bad ÷ valid × the span's
 	// minutes with data (a recording of 10 hours holds no more).
@@ -250,8 +308,8 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 			// Before the first events the budget was not known to be
 			// anything: a gap in the chart, not a flat 100%.
 			left = math.NaN()
-		case per.Valid > 0:
-			left = 1 - spent.Bad/(budget*per.Valid)
+		case per.Allowed > 0:
+			left = 1 - per.Consumed(spent.Bad)
 		}
 		sec.BurnDown = append(sec.BurnDown, report.Point{T: time.UnixMilli(t).UTC(), V: left})
 	}
@@ -268,14 +326,13 @@ func (s *Service) sloSection(sp *burnrate.Spec, end int64, week time.Duration) r
 
 	var insts []report.Instance
 	for _, in := range sp.Instances() {
-		w, p := in.Sum(end, week), in.Sum(end, period)
-		ri := report.Instance{Labels: in.Labels.Map(), SLI: sli(w), BudgetRemaining: 1, NoData: w.Valid <= 0}
-		if p.Valid > 0 {
-			ri.BudgetRemaining = 1 - p.Bad/(budget*p.Valid)
-			ri.Burned = w.Bad / (budget * p.Valid)
+		w, p := in.Sum(end, week), in.Budget(at)
+		ri := report.Instance{Labels: in.Labels.Map(), SLI: sli(w), BudgetRemaining: p.Remaining(), NoData: w.Valid <= 0}
+		if p.Allowed > 0 {
+			ri.Burned = p.Consumed(w.Bad)
 			for d := int64(1); d <= int64(week/(24*time.Hour)); d++ {
 				day := in.Sum(end-week.Milliseconds()+d*24*time.Hour.Milliseconds(), 24*time.Hour)
-				ri.Spark = append(ri.Spark, day.Bad/(budget*p.Valid))
+				ri.Spark = append(ri.Spark, p.Consumed(day.Bad))
 			}
 		}
 		insts = append(insts, ri)
@@ -346,13 +403,23 @@ func (s *Service) weekAlerts(ctx context.Context, from, to time.Time) (map[strin
 // with from and to (RFC 3339) of that span.
 func (s *Service) reportRoute(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/report", func(w http.ResponseWriter, r *http.Request) {
+		longAnswer(w, reportTimeout)
 		from, to, err := reportSpan(r.URL.Query(), s.now())
 		if err != nil {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
 			return
 		}
-		rep, err := s.Report(r.Context(), from, to)
-		if err != nil {
+		rep, err := s.Report(withoutWaiting(r.Context()), from, to)
+		switch {
+		case errors.Is(err, ErrReportTooLong):
+			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+			return
+		case errors.Is(err, ErrBusy):
+			busy(w)
+			return
+		case err != nil && r.Context().Err() != nil:
+			return // the client went away
+		case err != nil:
 			s.log.Error("making a report", "err", err)
 			writeJSONBody(w, http.StatusServiceUnavailable, map[string]any{"error": "the report could not be made"})
 			return
@@ -363,10 +430,18 @@ func (s *Service) reportRoute(mux *http.ServeMux) {
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": fmt.Sprintf("format %q: valid: md, html, json, csv", f)})
 			return
 		}
-		w.Header().Set("Content-Type", ctype)
-		if err := write(w, rep); err != nil {
+		// Made whole before the status goes out (a report is a few
+		// hundred KB at most), so that a report that cannot be written is
+		// a 500 that says so, never a 200 with an empty or cut body.
+		var buf bytes.Buffer
+		if err := write(&buf, rep); err != nil {
 			s.log.Error("writing a report", "err", err)
+			writeJSONBody(w, http.StatusInternalServerError, map[string]any{"error": "the report could not be written: " + err.Error()})
+			return
 		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.Write(buf.Bytes())
 	})
 }
 

@@ -52,16 +52,20 @@ func TestReportNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	sec := r.SLOs[0]
+	// Two weeks of history in a 30d period: the budget is the traffic
+	// extrapolated over the period, 1000 × 43,200 valid events, so a
+	// minute of full outage is one of the budget's 43.2 minutes.
 	const week, both = 10_080_000.0, 20_160_000.0 // valid events
+	const budget = 0.001 * both * 30 / 14
 	want := map[string][2]float64{
 		"SLI this week":           {sec.SLIWeek, 1 - 30_000/week},
 		"SLI over the period":     {sec.SLIPeriod, 1 - 40_000/both},
-		"budget remaining":        {sec.BudgetRemaining, 1 - 40_000/(0.001*both)},
-		"budget burned this week": {sec.BurnedWeek, 30_000 / (0.001 * both)},
-		"budget burned before":    {sec.BurnedPrevWeek, 10_000 / (0.001 * both)},
+		"budget remaining":        {sec.BudgetRemaining, 1 - 40/43.2},
+		"budget burned this week": {sec.BurnedWeek, 30_000 / budget},
+		"budget burned before":    {sec.BurnedPrevWeek, 10 / 43.2},
 		"minutes of full outage":  {sec.BurnedMinutes, 30},
 		"the worst 2 hours' burn": {maxPoint(sec.BurnRate), 30_000 / 120_000.0 / 0.001},
-		"the instance's burn":     {sec.Instances[0].Burned, 30_000 / (0.001 * both)},
+		"the instance's burn":     {sec.Instances[0].Burned, 30 / 43.2},
 	}
 	for name, v := range want {
 		if math.Abs(v[0]-v[1]) > 1e-9*math.Max(1, math.Abs(v[1])) {
@@ -230,5 +234,45 @@ maintenance:
 	// of the 8th before the week ends.
 	if got := r.SLOs[0].ExcludedMinutes; got != 150 {
 		t.Errorf("excluded %v minutes, want 150", got)
+	}
+}
+
+// TestTheHourUnderWayHasItsCodes: the codes of the hour in progress, not
+// yet in the stored history, are in the report of the week and in the
+// export: db-1 has failed 10 queries a minute (and its users made 5
+// syntax errors a minute) for the 30 minutes since 10:00, and it is 10:30.
+func TestTheHourUnderWayHasItsCodes(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	for range 30 {
+		at := ts.clock.Truncate(time.Minute)
+		ts.push(`{"time":"` + at.Format(time.RFC3339) + `","slo":"cypher-availability","labels":{"database":"db-1"},"total":1000,"errors":{"Neo.DatabaseError.General.UnknownError":10,"Neo.ClientError.Statement.SyntaxError":5}}` + "\n")
+		ts.clock = ts.clock.Add(time.Minute)
+		if err := ts.Cycle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	week, _ := WeekStart("", ts.clock.Add(7*24*time.Hour)) // the week under way
+	r, err := ts.Report(context.Background(), week, week.Add(7*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := r.SLOs[0]
+	if len(sec.Codes) != 1 || sec.Codes[0].Code != "Neo.DatabaseError.General.UnknownError" || sec.Codes[0].Count != 300 {
+		t.Errorf("the report's codes %+v, want the 300 UnknownErrors of the hour under way", sec.Codes)
+	}
+	if len(sec.UserFaults) != 1 || sec.UserFaults[0].UserFaults != 150 || sec.Instances[0].UserFaults != 150 {
+		t.Errorf("the report's user faults %+v, instances %+v; want db-1's 150", sec.UserFaults, sec.Instances)
+	}
+	doc := exportJSON(t, ts, ExportQuery{From: ts.clock.Add(-30 * time.Minute), To: ts.clock})
+	if len(doc.Instances) != 1 {
+		t.Fatalf("exported %+v", doc.Instances)
+	}
+	got := map[string]float64{}
+	for _, c := range doc.Instances[0].Codes {
+		got[c.Code] = c.Count
+	}
+	if got["Neo.DatabaseError.General.UnknownError"] != 300 || got["Neo.ClientError.Statement.SyntaxError"] != 150 {
+		t.Errorf("the export's codes %v, want the hour under way's 300 and 150", got)
 	}
 }

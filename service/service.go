@@ -7,8 +7,6 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,6 +64,13 @@ type Options struct {
 	// and evaluates, and sends only while it leads (leader.go). Nil runs
 	// alone, sending everything.
 	Election Election
+	// WebConfigFile is the web configuration file the listener serves
+	// with (--web.config.file): its basic-auth users and verified client
+	// certificates authenticate API requests (auth.go).
+	WebConfigFile string
+	// EnableLifecycle turns POST /-/reload on (--web.enable-lifecycle),
+	// as in Prometheus; SIGHUP reloads regardless.
+	EnableLifecycle bool
 }
 
 // Timing of the loop, each with why.
@@ -114,6 +118,11 @@ type Service struct {
 	eng            *engine.Engine
 	lastCheckpoint int64
 	lastSnapshot   int64
+	// early are the alerts a first start's early look paged, by ID, until
+	// its backfill ends.
+	early map[string]burnrate.Transition
+	// warned are the sources whose unmatched selectors were logged.
+	warned map[string]bool
 
 	// view is where everything stands, as of the last apply.
 	view atomic.Pointer[engine.View]
@@ -122,9 +131,9 @@ type Service struct {
 
 	// committed wakes the senders after a commit with notifications.
 	committed chan struct{}
-	// exports lets one export read the store at a time, so that exports
-	// never take the read connections the cycles need.
-	exports chan struct{}
+	// exports and reports are their slots (slots.go), so that they never
+	// take the read connections the cycles need, nor memory without bound.
+	exports, reports chan struct{}
 	// nextReport is when the scheduled report is next due; only the
 	// goroutine running housekeeping reads and writes it.
 	nextReport time.Time
@@ -135,6 +144,12 @@ type Service struct {
 	senders *senders
 	// lead is whether this replica sends (leader.go).
 	lead leadership
+	// silencing lets one silence be added at a time, for the limit.
+	silencing sync.Mutex
+	// drops is what the router dropped and the log has not said yet.
+	drops dropLog
+	// health counts the evaluation cycles failed in a row, for /readyz.
+	health cycleHealth
 }
 
 // New loads the config, opens the store and restores the state a previous
@@ -177,7 +192,9 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		jobs:      make(chan func()),
 		stopped:   make(chan struct{}),
 		committed: make(chan struct{}, 1),
-		exports:   make(chan struct{}, 1),
+		exports:   make(chan struct{}, maxExports),
+		reports:   make(chan struct{}, maxReports),
+		early:     map[string]burnrate.Transition{},
 	}
 	s.lead.init(o.Election != nil)
 	s.metrics.setLeader(s.Leading())
@@ -250,6 +267,7 @@ type installation struct {
 	readers       map[string]reader
 	receivers     map[string]notify.Receiver
 	stages        []stage
+	enrich        enrichStage // the pipeline's first stage, for the API's alerts too
 	silences      *silence.Set
 	playbooks     *playbooks.Set
 	playbooksHTTP http.Handler
@@ -376,26 +394,31 @@ func (s *Service) Reload(ctx context.Context) error {
 	return nil
 }
 
-// Handler is the service's HTTP API.
+// Handler is the service's HTTP API, behind its access rules (auth.go).
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.silenceRoutes(mux)
 	s.reportRoute(mux)
 	s.exportRoute(mux)
+	var reload func(context.Context) error
+	if s.o.EnableLifecycle {
+		reload = s.Reload
+	}
 	mux.Handle("/", Handler(HandlerOptions{
 		View:        s,
 		Batches:     s.db,
 		Config:      s.config,
 		EventsToken: s.eventsToken,
 		MaxBody:     s.maxBody(),
-		Reload:      s.Reload,
+		Reload:      reload,
 		Registry:    s.reg,
 		Metrics:     s.metrics,
 		Playbooks:   http.HandlerFunc(s.servePlaybook),
 		Now:         s.now,
 		Logger:      s.log,
 	}))
-	return mux
+	a := &access{config: s.config, webConfig: s.o.WebConfigFile, tokens: s.apiTokens, csrf: http.NewCrossOriginProtection(), log: s.log}
+	return a.guard(mux)
 }
 
 // servePlaybook serves the running config's playbooks, which a reload
@@ -428,67 +451,6 @@ func eventsSourceOf(cfg *slo.Config) *slo.Source {
 		}
 	}
 	return nil
-}
-
-// EventsTokenFile is where the events token is kept: the config's file, or
-// one the service made in its storage directory.
-func (s *Service) EventsTokenFile() string {
-	if src := s.eventsSource(); src != nil && src.Events.TokenFile != "" {
-		return src.Events.TokenFile
-	}
-	return filepath.Join(s.o.StoragePath, "events.token")
-}
-
-// eventsToken reads the bearer token pushers must send, making one the
-// first time when the config names no file.
-func (s *Service) eventsToken() (string, error) {
-	path := s.EventsTokenFile()
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) && s.eventsSource() != nil && s.eventsSource().Events.TokenFile == "" {
-		return s.makeToken(path)
-	}
-	if err != nil {
-		return "", fmt.Errorf("reading the events token: %w", err)
-	}
-	tok := strings.TrimSpace(string(b))
-	if tok == "" {
-		return "", fmt.Errorf("the events token file %s is empty", path)
-	}
-	return tok, nil
-}
-
-func (s *Service) makeToken(path string) (string, error) {
-	raw := make([]byte, 16)
-	if _, err := rand.Read(raw); err != nil {
-		return "", err
-	}
-	tok := hex.EncodeToString(raw)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return s.eventsToken()
-	}
-	if err != nil {
-		return "", fmt.Errorf("making the events token: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString(tok + "\n"); err != nil {
-		return "", err
-	}
-	s.log.Info("made an events token; pushers send it as a bearer token", "file", path)
-	return tok, nil
-}
-
-// EnsureEventsToken makes the events token now if the service will need
-// one, so that it exists before the first push.
-func (s *Service) EnsureEventsToken() error {
-	if s.eventsSource() == nil {
-		return nil
-	}
-	_, err := s.eventsToken()
-	return err
 }
 
 // LastCycle is the time of the last committed cycle, zero if none.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/engine"
 	"github.com/burnwatch/burnwatch/notify"
+	"github.com/burnwatch/burnwatch/store"
 )
 
 const eventsConfig = `
@@ -36,6 +38,8 @@ type testService struct {
 	clock     time.Time
 	trs       []burnrate.Transition
 	receivers map[string]notify.Receiver
+	// logs, when set, receives the service's log, as JSON at debug level.
+	logs io.Writer
 }
 
 func writeConfig(t *testing.T, dir, config string) {
@@ -67,10 +71,14 @@ func (ts *testService) engine(fn func(*engine.Engine)) {
 }
 
 func (ts *testService) open() {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if ts.logs != nil {
+		log = slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	svc, err := New(context.Background(), Options{
 		ConfigPath:   filepath.Join(ts.dir, "burnwatch.yaml"),
 		StoragePath:  filepath.Join(ts.dir, "data"),
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:       log,
 		Now:          func() time.Time { return ts.clock },
 		OnTransition: func(t burnrate.Transition) { ts.trs = append(ts.trs, t) },
 		Console:      io.Discard,
@@ -82,8 +90,32 @@ func (ts *testService) open() {
 	ts.Service = svc
 }
 
+// Handler is the service's handler as an authenticated API client sees
+// it: a request without an Authorization header gets the service's API
+// token. Tests of access itself use ts.Service.Handler().
+func (ts *testService) Handler() http.Handler {
+	h := ts.Service.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			toks, err := ts.apiTokens()
+			if err != nil {
+				ts.t.Error(err)
+			}
+			r.Header.Set("Authorization", "Bearer "+toks[0])
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // push sends a batch through the HTTP API, as a pusher would.
 func (ts *testService) push(body string) *http.Response {
+	ts.t.Helper()
+	r := ts.pushBody(body)
+	return &http.Response{StatusCode: r.status, Status: fmt.Sprintf("%d %s", r.status, http.StatusText(r.status)), Header: r.header}
+}
+
+// pushBody sends a batch as push does and returns the answer read whole.
+func (ts *testService) pushBody(body string) apiResponse {
 	ts.t.Helper()
 	tok, err := ts.eventsToken()
 	if err != nil {
@@ -97,8 +129,9 @@ func (ts *testService) push(body string) *http.Response {
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return apiResponse{status: resp.StatusCode, header: resp.Header, body: string(b)}
 }
 
 // minute pushes one minute of db's counts, ending at the clock, and runs
@@ -259,5 +292,59 @@ func TestBatchesCountOnceWhenACommitFails(t *testing.T) {
 	d, _ := ts.SLO("cypher-availability")
 	if got := d.All[0].Events.Total; got != 1000 {
 		t.Errorf("counted %v events, want the batch's 1000 once", got)
+	}
+}
+
+// TestCyclesRunAReadDelayAfterTheInterval: cycles start a read delay after
+// each multiple of the interval, so that a minute is read as soon as it can
+// be.
+func TestCyclesRunAReadDelayAfterTheInterval(t *testing.T) {
+	base := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		now  time.Duration // after base
+		want time.Duration
+	}{
+		{0, 10 * time.Second},
+		{5 * time.Second, 5 * time.Second},
+		{10 * time.Second, 30 * time.Second},
+		{12 * time.Second, 28 * time.Second},
+		{39*time.Second + 500*time.Millisecond, 500 * time.Millisecond},
+	} {
+		if got := untilNextCycle(base.Add(tc.now), 30*time.Second); got != tc.want {
+			t.Errorf("at +%s: wait %s, want %s", tc.now, got, tc.want)
+		}
+	}
+}
+
+// TestHandOverAfterTheEarlyLook: when a first start's backfill ends, an
+// alert its early look paged and still firing is not paged again, one it
+// paged and no longer firing is resolved, and what it did not page is.
+func TestHandOverAfterTheEarlyLook(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), eventsConfig)
+	defer ts.Close()
+	tr := func(id string, state burnrate.State) burnrate.Transition {
+		return burnrate.Transition{ID: id, Alert: burnrate.BurnRateAlert, State: state, Time: ts.clock.Add(-time.Hour)}
+	}
+	var got []engine.Notice
+	if err := ts.do(context.Background(), func() error {
+		ts.early["still"] = tr("still", burnrate.Firing)
+		ts.early["gone"] = tr("gone", burnrate.Firing)
+		got = ts.handOver([]engine.Notice{
+			{Transition: tr("still", burnrate.Firing), Index: store.NoTransition},
+			{Transition: tr("new", burnrate.Firing), Index: store.NoTransition},
+		})
+		if len(ts.early) != 0 {
+			t.Errorf("the early look's alerts are kept after the hand-over: %v", ts.early)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, n := range got {
+		lines = append(lines, n.Transition.ID+" "+n.Transition.State.String())
+	}
+	if want := []string{"new firing", "gone resolved"}; !slices.Equal(lines, want) {
+		t.Errorf("after the hand-over %v, want %v", lines, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/burnwatch/burnwatch/silence"
 	"github.com/burnwatch/burnwatch/slo"
@@ -58,11 +59,33 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 		writeJSONBody(w, http.StatusOK, sil)
 	})
 	mux.HandleFunc("POST /api/v1/silences", func(w http.ResponseWriter, r *http.Request) {
+		if !requireContentType(w, r, false, "application/json") {
+			return
+		}
+		limits := s.config().Limits
+		if limits.MaxSilenceBytes == 0 {
+			limits.MaxSilenceBytes = slo.DefaultMaxSilenceBytes
+		}
 		var sil silence.Silence
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(limits.MaxSilenceBytes)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&sil); err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				s.metrics.dropped(dropSilenceBytes, 1)
+				s.log.Info("a silence was refused", "reason", dropSilenceBytes, "limit", limits.MaxSilenceBytes)
+				respondError(w, http.StatusRequestEntityTooLarge, "a silence is at most %d bytes (limits.max_silence_bytes)", limits.MaxSilenceBytes)
+				return
+			}
 			writeJSONBody(w, http.StatusBadRequest, map[string]any{"error": "the body is not a silence: " + err.Error()})
+			return
+		}
+		// One at a time, so that no two adds pass the limit together.
+		s.silencing.Lock()
+		defer s.silencing.Unlock()
+		if n := s.silencesHeld(sil.ID); over(n+1, limits.MaxSilences) {
+			s.metrics.dropped(dropSilences, 1)
+			s.log.Info("a silence was refused", "reason", dropSilences, "limit", limits.MaxSilences)
+			respondError(w, http.StatusBadRequest, "%d silences have not ended, the most there may be (limits.max_silences); delete some that are no longer needed", n)
 			return
 		}
 		// Added (validated and named), stored, and taken back if the store
@@ -90,7 +113,7 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 		if now := s.silenceSet(); now != set {
 			now.Restore([]silence.Silence{added})
 		}
-		s.log.Info("silence added", "id", added.ID, "author", added.Author, "comment", added.Comment, "end", added.End)
+		s.log.Info("silence added", "id", added.ID, "author", logText(added.Author), "comment", logText(added.Comment), "end", added.End)
 		writeJSONBody(w, http.StatusCreated, added)
 	})
 	mux.HandleFunc("DELETE /api/v1/silences/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -112,8 +135,35 @@ func (s *Service) silenceRoutes(mux *http.ServeMux) {
 
 func (s *Service) silenceSet() *silence.Set { return s.cur.Load().silences }
 
-func writeJSONBody(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+// silencesHeld counts the silences that have not ended, but the one of
+// the given ID, which an add would replace rather than add to.
+func (s *Service) silencesHeld(replacing string) int {
+	now := s.now()
+	n := 0
+	for _, sil := range s.silenceSet().List(now) {
+		if sil.End.After(now) && (replacing == "" || sil.ID != replacing) {
+			n++
+		}
+	}
+	return n
 }
+
+// maxLogText is how much of a text a client wrote goes into a log line.
+const maxLogText = 200
+
+// logText is a text a client wrote as a log line shows it: cut to
+// maxLogText bytes (at a rune's start), so that no client makes the log
+// as large as its request.
+func logText(s string) string {
+	if len(s) <= maxLogText {
+		return s
+	}
+	cut := maxLogText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// writeJSONBody is respondJSON.
+func writeJSONBody(w http.ResponseWriter, status int, v any) { respondJSON(w, status, v) }

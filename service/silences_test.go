@@ -121,7 +121,7 @@ maintenance:
 		t.Errorf("events with the window %+v, without %+v", windowEvents, plainEvents)
 	}
 	valid := plainEvents.Total - plainEvents.User - plainEvents.Ignore
-	want := 1 - (plainEvents.Platform-3000)/(0.001*(valid-3000))
+	want := 1 - float64(plainEvents.Platform-3000)/(0.001*float64(valid-3000))
 	if windowBudget != want || plainBudget >= windowBudget {
 		t.Errorf("budget remaining %v with the window, %v without; want %v with", windowBudget, plainBudget, want)
 	}

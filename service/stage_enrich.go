@@ -58,7 +58,9 @@ func (e enrichStage) notification(t burnrate.Transition) notify.Notification {
 		n.Instances = append(n.Instances, l.Map())
 	}
 	if t.Playbook != "" {
-		n.PlaybookURL = playbooks.URL(e.cfg.Playbooks.BaseURL, t.Playbook)
+		// The link carries the instance's labels, which the playbook's
+		// page fills into its commands.
+		n.PlaybookURL = playbooks.InstanceURL(e.cfg.Playbooks.BaseURL, t.Playbook, n.Labels)
 	}
 	n.DashboardURL = dashboardURL(e.dashboard, n.Labels)
 	n.Summary = summary(n, t.Labels.String(), e.cfg)

@@ -15,9 +15,10 @@ import (
 
 // Delivery timing, each with why.
 const (
-	// deliverEvery is how often the senders look for notifications due,
-	// besides right after each commit.
-	deliverEvery = time.Second
+	// deliverEvery is how often the senders look for notifications due
+	// when nothing wakes them: right after a commit with notifications
+	// they look at once, and a retry is looked at when it is due.
+	deliverEvery = 15 * time.Second
 	// deliverBatch bounds the notifications one pass sends.
 	deliverBatch = 100
 	// backoffBase and backoffMax bound the wait before retrying a failed
@@ -62,8 +63,9 @@ func newSenders(s *Service) *senders {
 	}
 }
 
-// run delivers until ctx ends: every deliverEvery, and right after a
-// commit, each receiver's worker is told to look.
+// run delivers until ctx ends: right after a commit with notifications,
+// when a retry is due, and every deliverEvery, each receiver's worker is
+// told to look.
 func (ss *senders) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	workers := map[string]chan struct{}{}
@@ -73,14 +75,14 @@ func (ss *senders) run(ctx context.Context) {
 		}
 		wg.Wait()
 	}()
-	tick := time.NewTicker(deliverEvery)
-	defer tick.Stop()
+	wait := time.NewTimer(0)
+	defer wait.Stop()
 	for {
 		woken := false
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-wait.C:
 		case <-ss.wake:
 			woken = true
 		}
@@ -112,7 +114,19 @@ func (ss *senders) run(ctx context.Context) {
 			}
 		}
 		ss.gauge(ctx)
+		wait.Reset(ss.nextLook(ctx))
 	}
+}
+
+// nextLook is how long to wait before looking again: until the earliest
+// retry is due, at most deliverEvery. The workers look first; a retry
+// they set is due at least a second on.
+func (ss *senders) nextLook(ctx context.Context) time.Duration {
+	d := deliverEvery
+	if next, ok, err := ss.db.NextDue(ctx); err == nil && ok {
+		d = min(d, max(time.Duration(next-ss.now().UnixMilli())*time.Millisecond, time.Second))
+	}
+	return d
 }
 
 // gauge sets the pending notifications and the age of the oldest per

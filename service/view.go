@@ -2,6 +2,7 @@ package service
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/engine"
+	"github.com/burnwatch/burnwatch/notify"
 )
 
 // viewReader answers the API from the view the engine published last: it
@@ -54,11 +56,14 @@ func (r viewReader) SLO(name string) (SLODetail, bool) {
 	return SLODetail{SLOStatus: st, All: all}, true
 }
 
-// Alerts returns the alerts firing now, most recent first.
+// Alerts returns the alerts firing now, most recent first, each with what
+// a page about it says now.
 func (r viewReader) Alerts() []AlertStatus {
+	v := r.s.view.Load()
+	enrich := r.s.cur.Load().enrich
 	var out []AlertStatus
-	for _, a := range r.s.view.Load().Firing() {
-		out = append(out, alertStatus(a))
+	for _, a := range v.Firing() {
+		out = append(out, alertDetail(a, enrich.notification(a.Transition(v.Time))))
 	}
 	return out
 }
@@ -69,7 +74,7 @@ func sloHead(v *engine.View, sv *engine.SLOView) SLOStatus {
 	st := SLOStatus{
 		Name: x.Name, Description: x.Description, Objective: x.Objective,
 		Window: x.Window.String(), Source: x.Source, Instances: len(sv.Instances),
-		Worst: []InstanceStatus{},
+		Worst: []InstanceStatus{}, Warnings: sv.Warnings,
 	}
 	st.Firing = sv.Firing[0] + sv.Firing[1]
 	for _, a := range sv.Alerts {
@@ -85,14 +90,12 @@ func instanceStatus(v *engine.View, sv *engine.SLOView, iv *engine.InstanceView)
 		Labels:          iv.Labels.Map(),
 		BurnRates:       map[string]float64{},
 		BudgetRemaining: iv.BudgetRemaining,
-		Events:          EventCounts(iv.Totals),
+		Events:          eventCounts(iv.Totals),
 	}
 	for w, r := range iv.Rates {
 		is.BurnRates[model.Duration(sv.Windows[w]).String()] = r
 	}
-	for _, c := range iv.TopCodes {
-		is.TopCodes = append(is.TopCodes, CodeCount(c))
-	}
+	is.TopCodes = codeCounts(iv.TopCodes)
 	for _, a := range sv.InstanceAlerts(iv) {
 		is.Alerts = append(is.Alerts, alertStatus(a))
 	}
@@ -102,6 +105,43 @@ func instanceStatus(v *engine.View, sv *engine.SLOView, iv *engine.InstanceView)
 	}
 	return is
 }
+
+// alertDetail is an alert's status with what the notification n made of
+// it says.
+func alertDetail(a engine.AlertView, n notify.Notification) AlertStatus {
+	st := alertStatus(a)
+	st.Summary, st.Playbook, st.PlaybookURL, st.DashboardURL = n.Summary, n.PlaybookID, n.PlaybookURL, n.DashboardURL
+	if len(n.BurnRates) > 0 {
+		st.BurnRates = map[string]float64{}
+		for _, r := range n.BurnRates {
+			st.BurnRates[r.Window] = r.Rate
+		}
+	}
+	if a.Alert == burnrate.BurnRateAlert {
+		left := n.BudgetRemaining
+		st.BudgetRemaining = &left
+	}
+	st.Codes = codeCounts(a.Codes)
+	return st
+}
+
+// codeCounts are codes as the API states them: whole events.
+func codeCounts(codes []burnrate.CodeCount) []CodeCount {
+	var out []CodeCount
+	for _, c := range codes {
+		out = append(out, CodeCount{Code: c.Code, Class: c.Class, Rule: c.Rule, Count: wholeEvents(c.Count)})
+	}
+	return out
+}
+
+// eventCounts are an instance's events as the API states them: whole
+// events.
+func eventCounts(e burnrate.Events) EventCounts {
+	return EventCounts{Total: wholeEvents(e.Total), User: wholeEvents(e.User), Ignore: wholeEvents(e.Ignore), Platform: wholeEvents(e.Platform)}
+}
+
+// wholeEvents rounds a sum of increases to the whole events it counts.
+func wholeEvents(v float64) int64 { return int64(math.Round(v)) }
 
 func alertStatus(a engine.AlertView) AlertStatus {
 	lm := a.Labels.Map()
@@ -117,8 +157,14 @@ func alertStatus(a engine.AlertView) AlertStatus {
 // The Service answers the View itself, from the last view published.
 var _ View = (*Service)(nil)
 
-// Ready reports whether the service has backfilled its sources.
-func (s *Service) Ready() (bool, string) { return viewReader{s}.Ready() }
+// Ready reports whether the service has backfilled its sources and its
+// cycles commit (health.go).
+func (s *Service) Ready() (bool, string) {
+	if reason := s.health.failing(); reason != "" {
+		return false, reason
+	}
+	return viewReader{s}.Ready()
+}
 
 // SLOs returns where every SLO stands, in config order.
 func (s *Service) SLOs() []SLOStatus { return viewReader{s}.SLOs() }

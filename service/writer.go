@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/burnwatch/burnwatch/burnrate"
 	"github.com/burnwatch/burnwatch/engine"
 	"github.com/burnwatch/burnwatch/playbooks"
 	"github.com/burnwatch/burnwatch/store"
@@ -38,6 +42,9 @@ func (s *Service) applied(ctx context.Context, source string, start time.Time, r
 	}
 	if res.Samples > 0 {
 		s.metrics.SamplesRead.WithLabelValues(source).Add(float64(res.Samples))
+	}
+	if res.BackfillDone && len(s.early) > 0 {
+		res.Notify = s.handOver(res.Notify)
 	}
 	s.notify(ctx, s.cur.Load(), res.Notify)
 	err = s.commit(ctx, s.commitKind())
@@ -125,9 +132,35 @@ func (s *Service) tick(ctx context.Context) error {
 	if err := s.releaseHeld(ctx, in, s.now()); err != nil {
 		s.log.Error("releasing held triggers", "err", err)
 	}
-	err := s.commit(ctx, s.commitKind())
+	kind := s.commitKind()
+	if kind == engine.Record && !s.eng.Pending() {
+		// Nothing moved: the view and the store stand as they are.
+		return nil
+	}
+	err := s.commit(ctx, kind)
 	s.publish()
 	return err
+}
+
+// handOver takes what a first start's early look paged into account when
+// its backfill ends: an alert paged then and firing still is not paged
+// again, one paged then and firing no more is resolved.
+func (s *Service) handOver(notices []engine.Notice) []engine.Notice {
+	out := notices[:0:0]
+	for _, n := range notices {
+		if _, paged := s.early[n.Transition.ID]; paged && n.Transition.State == burnrate.Firing {
+			delete(s.early, n.Transition.ID)
+			continue
+		}
+		out = append(out, n)
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.early)) {
+		t := s.early[id]
+		t.State, t.Onset, t.Time = burnrate.Resolved, t.Time, s.now().UTC().Truncate(time.Minute)
+		out = append(out, engine.Notice{Transition: t, Index: store.NoTransition})
+	}
+	clear(s.early)
+	return out
 }
 
 // rebuild replaces the engine with one restored from the store.
@@ -236,7 +269,30 @@ func (s *Service) prune(ctx context.Context) {
 
 // publish makes the view of where everything stands, for the API.
 func (s *Service) publish() {
+	s.noteDrops()
 	v := s.eng.View()
 	s.view.Store(v)
 	s.metrics.update(v)
+	s.warnUnmatched(v)
+}
+
+// warnUnmatched logs, once per source, the SLOs whose selectors match no
+// series of it once it has been read whole; the view's warnings say it
+// for as long as it lasts. On the writer.
+func (s *Service) warnUnmatched(v *engine.View) {
+	bySource := map[string][]string{}
+	for _, sv := range v.SLOs {
+		src := strings.Join(sv.SLO.SourceNames(), ",")
+		if len(sv.Warnings) > 0 && !s.warned[src] {
+			bySource[src] = append(bySource[src], sv.Warnings...)
+		}
+	}
+	for src, ws := range bySource {
+		if s.warned == nil {
+			s.warned = map[string]bool{}
+		}
+		s.warned[src] = true
+		s.log.Warn("the selectors of an SLO match no series the source has: it evaluates nothing; check the selectors against the source (GET /api/v1/slos shows the warning while it lasts)",
+			"source", src, "warnings", ws)
+	}
 }

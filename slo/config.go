@@ -58,6 +58,10 @@ type Config struct {
 	// Heartbeat tells a dead man's switch that serve is alive and
 	// evaluating; nil sends none.
 	Heartbeat *Heartbeat `yaml:"heartbeat,omitempty"`
+	// API says who may use serve's HTTP API (api.go); Limits bound what
+	// it keeps (limits.go).
+	API    API    `yaml:"api,omitempty"`
+	Limits Limits `yaml:"limits,omitempty"`
 
 	// File is the name the config was loaded from, used in errors.
 	File string `yaml:"-"`
@@ -197,6 +201,7 @@ func (c *Config) applyDefaults() {
 	c.applyServiceDefaults()
 	c.applyReportDefaults()
 	c.applyHeartbeatDefaults()
+	c.applyLimitDefaults()
 	if c.Playbooks.BaseURL == "" {
 		c.Playbooks.BaseURL = DefaultPlaybookBaseURL
 	}

@@ -44,6 +44,8 @@ func (c *Config) validate(d *document) {
 	c.validateSilences(d)
 	c.validateReports(d)
 	c.validateHeartbeat(d)
+	c.validateAPI(d)
+	c.validateLimits(d)
 	if c.DashboardURL != "" {
 		if _, err := ParseDashboardURL(c.DashboardURL); err != nil {
 			d.errorf(path{"dashboard_url"}, "is not a template: %v", err)

@@ -14,7 +14,7 @@ import (
 // fails at start instead of interleaving its writes with ours. The kernel
 // drops the lock when the process dies, SIGKILL included.
 func lockFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
 	if err != nil {
 		return nil, err
 	}

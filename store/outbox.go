@@ -99,6 +99,16 @@ func (db *DB) DueOutboxFor(ctx context.Context, receiver string, now int64, limi
 		ORDER BY o.id LIMIT ?`, receiver, now, limit)
 }
 
+// NextDue returns when the earliest pending notification is due (ms);
+// false when none is pending.
+func (db *DB) NextDue(ctx context.Context) (int64, bool, error) {
+	var next sql.NullInt64
+	if err := db.r.QueryRowContext(ctx, `SELECT min(next_attempt) FROM outbox WHERE state = 'pending'`).Scan(&next); err != nil {
+		return 0, false, fmt.Errorf("reading the outbox: %w", err)
+	}
+	return next.Int64, next.Valid, nil
+}
+
 // PendingOutbox returns, per receiver, how many notifications are pending
 // and when the oldest of them was made (ms).
 func (db *DB) PendingOutbox(ctx context.Context) (map[string]PendingCount, error) {

@@ -55,20 +55,35 @@ type DB struct {
 	series map[seriesKey]int64
 }
 
+// Permissions of what the store creates: the state holds every tenant's
+// names, codes and counts, and silences with their authors, so only the
+// user burnwatch runs as may read it. SQLite creates the WAL and
+// shared-memory files with the database file's mode.
+const (
+	dirMode  = 0o700
+	fileMode = 0o600
+)
+
 // Open opens the state file at path, creating it and its parent directories
 // if needed, and brings its schema up to date. It refuses a file written by a
 // newer burnwatch ([ErrNewerSchema]) and a file that another process has open
-// ([ErrLocked]).
+// ([ErrLocked]). A directory it creates is 0700 and its files 0600; the
+// files of an older burnwatch are made 0600 too (a directory that exists is
+// left as it is: a mounted volume's mode is its owner's business).
 func Open(path string) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(abs), dirMode); err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
 	lock, err := lockFile(abs + ".lock")
 	if err != nil {
+		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	if err := private(abs); err != nil {
+		unlockFile(lock)
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
 	db := &DB{path: abs, lock: lock}
@@ -77,6 +92,23 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// private makes the database file (creating it empty, which SQLite takes
+// for a new database) and any WAL and shared-memory files an older
+// burnwatch left readable by others, 0600.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, fileMode)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + ".lock"} {
+		if err := os.Chmod(p, fileMode); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // OpenReadOnly opens an existing state file for reading alone, beside the

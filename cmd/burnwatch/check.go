@@ -149,6 +149,11 @@ func preflight(cfg *slo.Config) slo.Errors {
 			}
 		}
 	}
+	for i, f := range cfg.API.TokenFiles {
+		if err := checkSecretFile(f); err != nil {
+			es = append(es, cfg.ErrorAt("api.token_files["+strconv.Itoa(i)+"]", err.Error()))
+		}
+	}
 	return es
 }
 

@@ -63,6 +63,11 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	demoCfg := string(slo.DefaultConfig) + "\nevaluation_interval: 10s\nplaybooks: {base_url: \"http://" + *listen + "\"}\n"
+	if loopback(*listen) {
+		// Only this machine reaches it: the README's curl reads the API
+		// without a token. Silences and reloads still need one.
+		demoCfg += "api: {anonymous_reads: true}\n"
+	}
 	if err := os.WriteFile(cfgPath, []byte(demoCfg), 0o644); err != nil {
 		return err
 	}
@@ -87,6 +92,17 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	})
 }
 
+// loopback reports whether a listen address is reached from this machine
+// only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
 // generateTraffic pushes the demo's events until ctx ends.
 func generateTraffic(ctx context.Context, svc *service.Service, base string, stderr io.Writer) {
 	token, err := os.ReadFile(svc.EventsTokenFile())
@@ -97,6 +113,7 @@ func generateTraffic(ctx context.Context, svc *service.Service, base string, std
 	push := func(body string) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/events", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+		req.Header.Set("Content-Type", "application/x-ndjson")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			if ctx.Err() == nil {

@@ -60,12 +60,16 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		mainName = name + "-minutes.csv"
 	}
 
-	if server := *state.server; server != "" {
+	if *state.server != "" {
+		c, err := state.client()
+		if err != nil {
+			return err
+		}
 		w, done, err := outFile(*out, mainName, stdout, stderr)
 		if err != nil {
 			return err
 		}
-		if err := fetch(ctx, server, "/api/v1/export", v, w); err != nil {
+		if err := c.fetch(ctx, "/api/v1/export", v, w); err != nil {
 			return err
 		}
 		if err := done(); err != nil {
@@ -77,7 +81,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if err != nil {
 				return err
 			}
-			if err := fetch(ctx, server, "/api/v1/export", v, tw); err != nil {
+			if err := c.fetch(ctx, "/api/v1/export", v, tw); err != nil {
 				return err
 			}
 			return done()

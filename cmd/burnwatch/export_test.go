@@ -169,16 +169,25 @@ func TestExportAndReportAskARunningServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Close()
+	if err := svc.EnsureTokens(); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(svc.Handler())
 	defer srv.Close()
 	window := []string{"--from", "2026-11-05T02:00:00Z", "--to", "2026-11-05T02:20:00Z", "--format", "csv"}
-	_, asked, stderr := runCmd(t, "", append([]string{"export", "--server", srv.URL}, window...)...)
+	// serve's API wants credentials: without them, a 401 and what to give.
+	code, _, stderr := runCmd(t, "", append([]string{"export", "--server", srv.URL}, window...)...)
+	if code != 1 || !strings.Contains(stderr, "401 Unauthorized") || !strings.Contains(stderr, "--bearer-token-file") {
+		t.Errorf("export --server without a token: exit %d %s", code, stderr)
+	}
+	auth := []string{"--bearer-token-file", svc.APITokenFile()}
+	_, asked, stderr := runCmd(t, "", append(append([]string{"export", "--server", srv.URL}, auth...), window...)...)
 	// The running serve holds the lock; the state is read beside it.
 	_, read, stderr2 := runCmd(t, "", append([]string{"export", "--storage.path", dir}, window...)...)
 	if asked != read || !strings.Contains(asked, "2026-11-05T02:01:00Z,1000,1000") {
 		t.Errorf("asked:\n%.300s\n%s\nread:\n%.300s\n%s", asked, stderr, read, stderr2)
 	}
-	code, rep, stderr := runCmd(t, "", "report", "--server", srv.URL, "--from", "2026-11-05", "--to", "2026-11-06", "--format", "csv")
+	code, rep, stderr := runCmd(t, "", append([]string{"report", "--server", srv.URL, "--from", "2026-11-05", "--to", "2026-11-06", "--format", "csv"}, auth...)...)
 	if code != 0 || !strings.HasPrefix(rep, "slo,labels,sli_week") || !strings.Contains(rep, `{database=""db-1""}`) {
 		t.Errorf("report --server: exit %d %s\n%s", code, stderr, rep)
 	}

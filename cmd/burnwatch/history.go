@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,15 +19,89 @@ import (
 )
 
 // stateFlags are where the report and export commands find the state:
-// serve's directory, read beside it, or a running serve to ask.
-type stateFlags struct{ config, storage, server *string }
+// serve's directory, read beside it, or a running serve to ask, with the
+// credentials its API takes (docs/serve.md, "Access").
+type stateFlags struct {
+	config, storage, server *string
+	// With --server: a bearer token of serve's api.token_files, or a
+	// basic-auth user of its web configuration file; the CA that signed
+	// its certificate, when not one the system trusts.
+	tokenFile, user, passwordFile, caFile *string
+}
 
 func addStateFlags(fs *flag.FlagSet) stateFlags {
 	return stateFlags{
-		config:  fs.String("config", "", "the config file serve runs with (default: the embedded default config)"),
-		storage: fs.String("storage.path", "./data", "the directory of burnwatch serve's state, read beside a running serve"),
-		server:  fs.String("server", "", "ask a running burnwatch serve at this URL instead, such as http://127.0.0.1:9099"),
+		config:       fs.String("config", "", "the config file serve runs with (default: the embedded default config)"),
+		storage:      fs.String("storage.path", "./data", "the directory of burnwatch serve's state, read beside a running serve"),
+		server:       fs.String("server", "", "ask a running burnwatch serve at this URL instead, such as http://127.0.0.1:9099"),
+		tokenFile:    fs.String("bearer-token-file", "", "with --server: a file holding a bearer token of serve's API (one of its api.token_files, or its storage path's api.token)"),
+		user:         fs.String("basic-auth.username", "", "with --server: a basic-auth user of serve's --web.config.file"),
+		passwordFile: fs.String("basic-auth.password-file", "", "with --server: the file holding that user's password"),
+		caFile:       fs.String("tls.ca-file", "", "with --server https://…: the CA certificate that signed serve's, when the system does not trust it"),
 	}
+}
+
+// client is how the CLI asks a running serve: with the credentials and
+// the CA the flags name, read now.
+func (f stateFlags) client() (*client, error) {
+	c := &client{server: strings.TrimSuffix(*f.server, "/"), http: &http.Client{}}
+	if *f.tokenFile != "" && *f.user != "" {
+		return nil, usageError{errors.New("give --bearer-token-file or --basic-auth.username, not both")}
+	}
+	if *f.tokenFile != "" {
+		tok, err := readSecretFile("--bearer-token-file", *f.tokenFile)
+		if err != nil {
+			return nil, err
+		}
+		c.auth = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
+	}
+	if *f.user != "" {
+		if *f.passwordFile == "" {
+			return nil, usageError{errors.New("--basic-auth.username needs --basic-auth.password-file")}
+		}
+		pw, err := readSecretFile("--basic-auth.password-file", *f.passwordFile)
+		if err != nil {
+			return nil, err
+		}
+		user := *f.user
+		c.auth = func(r *http.Request) { r.SetBasicAuth(user, pw) }
+	}
+	if *f.caFile != "" {
+		pem, err := os.ReadFile(*f.caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--tls.ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls.ca-file %s holds no PEM certificate", *f.caFile)
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		c.http.Transport = tr
+	}
+	return c, nil
+}
+
+// readSecretFile reads a token or password from a file, trimmed; an empty
+// one is an error. Neither the secret nor the file's content is ever in
+// an error.
+func readSecretFile(flag, path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s %s is empty", flag, path)
+	}
+	return s, nil
+}
+
+// client asks a running serve.
+type client struct {
+	server string
+	http   *http.Client
+	auth   func(*http.Request) // nil without credentials
 }
 
 // open opens the state serve keeps in storage for reading, beside that
@@ -43,20 +119,28 @@ func (f stateFlags) open(ctx context.Context, stderr io.Writer) (*service.Servic
 	})
 }
 
-// fetch copies what a running serve answers at path?q to w.
-func fetch(ctx context.Context, server, path string, q url.Values, w io.Writer) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+path+"?"+q.Encode(), nil)
+// fetch copies what the running serve answers at path?q to w.
+func (c *client) fetch(ctx context.Context, path string, q url.Values, w io.Writer) error {
+	server := c.server
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+path+"?"+q.Encode(), nil)
 	if err != nil {
 		return usageError{err}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if c.auth != nil {
+		c.auth(req)
+	}
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("asking %s: %w", server, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("%s answered %s: %s", server, resp.Status, strings.TrimSpace(string(b)))
+		hint := ""
+		if resp.StatusCode == http.StatusUnauthorized && c.auth == nil {
+			hint = " (give --bearer-token-file, or --basic-auth.username and --basic-auth.password-file)"
+		}
+		return fmt.Errorf("%s answered %s: %s%s", server, resp.Status, strings.TrimSpace(string(b)), hint)
 	}
 	if _, err := io.Copy(w, resp.Body); err != nil {
 		return fmt.Errorf("reading the answer of %s: %w", server, err)

@@ -64,9 +64,13 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *state.server != "" {
+		c, err := state.client()
+		if err != nil {
+			return err
+		}
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
-		if err := fetch(ctx, *state.server, "/api/v1/report", q, w); err != nil {
+		if err := c.fetch(ctx, "/api/v1/report", q, w); err != nil {
 			return err
 		}
 		return done()

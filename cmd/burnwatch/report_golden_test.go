@@ -256,9 +256,13 @@ func approx(t *testing.T, what string, got, want float64) {
 
 // checkOutageReport checks the outage week (outage.series) by hand.
 //
-// Every scenario records W45 and W46, 20,160 minutes; the SLO's 30-day
-// period ending with W46 reaches back to 2026-10-17, so it holds all of
-// them. Objective 99.9%: the budget is 0.001 × the period's valid events.
+// Every scenario records W45 and W46, 20,160 minutes of events (the
+// minutes ending 2026-11-02 00:01 to 2026-11-16 00:00; the samples at
+// 00:00 are the counters' baselines). The SLO's 30-day period ending with
+// W46 reaches back to 2026-10-17: every instance is younger than it, so
+// its budget is its traffic extrapolated over the period, × 43,200 ÷
+// 20,160 = 15/7 (docs/semantics.md). Objective 99.9%: the budget is
+// 0.001 × the period's valid events, so extrapolated.
 //
 // Traffic is 1000 + 1000 + 500 = 2500 queries a minute, nothing but
 // db-1's 30 minutes × 1000 fails:
@@ -267,30 +271,32 @@ func approx(t *testing.T, what string, got, want float64) {
 //	valid period = 2500 × 20,160        = 50,400,000, bad 30,000
 //	sli_week     = 1 − 30,000 ÷ 25.2M   = 1 − 1/840  = 0.998810
 //	sli_period   = 1 − 30,000 ÷ 50.4M   = 1 − 1/1680 = 0.999405
-//	budget       = 0.001 × 50.4M        = 50,400 failures
-//	burned_week  = 30,000 ÷ 50,400      = 25/42 = 0.595 (last week 0)
-//	remaining    = 1 − 25/42            = 17/42 = 0.405
+//	budget       = 0.001 × 50.4M × 15/7 = 108,000 failures (2500 × 43.2)
+//	burned_week  = 30,000 ÷ 108,000     = 5/18 = 0.278 (last week 0)
+//	remaining    = 1 − 5/18             = 13/18 = 0.722
 //	minutes of full outage = 30,000 ÷ 25.2M × 10,080 = 12
-//	  (db-1 carries 1000 of the 2500 a minute: 30 min × 0.4 = 12)
+//	  (db-1 carries 1000 of the 2500 a minute: 30 min × 0.4 = 12,
+//	  and 12 ÷ 43.2 = 5/18 of the budget)
 //
 // db-1 alone: 1000 a minute, sli = 1 − 30,000 ÷ 10.08M = 1 − 1/336;
-// burned = 30,000 ÷ (0.001 × 20.16M) = 125/84 = 1.488, overspent to
-// remaining −41/84; its period SLI 1 − 1/672 misses 99.9%, so 2 of 3
-// instances meet the objective. At risk: 25/42 × 30d/7d = 2.55 > 1.
+// burned = 30,000 ÷ (0.001 × 20.16M × 15/7) = 30 ÷ 43.2 = 25/36 = 0.694,
+// remaining 11/36: its 30 minutes of full outage are 30 of its budget's
+// 43.2. Its period SLI 1 − 1/672 misses 99.9%, so 2 of 3 instances meet
+// the objective. At risk: 5/18 × 30d/7d = 1.19 > 1.
 // The alerts are those predicted in outage.series.
 func checkOutageReport(t *testing.T, rep reportJSON, transitions []string) {
 	s := cypher(t, rep)
 	approx(t, "sli_week", s.SLIWeek, 1-1.0/840)
 	approx(t, "sli_period", s.SLIPeriod, 1-1.0/1680)
-	approx(t, "burned_week", s.BurnedWeek, 25.0/42)
+	approx(t, "burned_week", s.BurnedWeek, 5.0/18)
 	approx(t, "burned_prev_week", s.BurnedPrevWeek, 0)
-	approx(t, "budget_remaining", s.BudgetRemaining, 17.0/42)
+	approx(t, "budget_remaining", s.BudgetRemaining, 13.0/18)
 	approx(t, "burned_minutes", s.BurnedMinutes, 12)
 	approx(t, "excluded_minutes", s.ExcludedMinutes, 0)
 	db1 := instance(t, s, "db-1")
 	approx(t, "db-1 sli", db1.SLI, 1-1.0/336)
-	approx(t, "db-1 burned", db1.Burned, 125.0/84)
-	approx(t, "db-1 budget_remaining", db1.BudgetRemaining, -41.0/84)
+	approx(t, "db-1 burned", db1.Burned, 25.0/36)
+	approx(t, "db-1 budget_remaining", db1.BudgetRemaining, 11.0/36)
 	if s.Instances[0].Labels["database"] != "db-1" {
 		t.Errorf("instances %v: want db-1, which burned most, first", s.Instances)
 	}
@@ -301,7 +307,7 @@ func checkOutageReport(t *testing.T, rep reportJSON, transitions []string) {
 		t.Errorf("%d instances met the objective, want 2: db-1's period SLI is 99.85%%", rep.Fleet.InstancesMet)
 	}
 	if len(rep.Fleet.AtRisk) != 1 || rep.Fleet.AtRisk[0] != "cypher-availability" {
-		t.Errorf("at risk %v, want cypher-availability: 25/42 × 30/7 = 2.55 periods' budget", rep.Fleet.AtRisk)
+		t.Errorf("at risk %v, want cypher-availability: 5/18 × 30/7 = 1.19 periods' budget", rep.Fleet.AtRisk)
 	}
 	if len(s.Codes) != 1 || s.Codes[0].Code != "Neo.DatabaseError.General.UnknownError" || s.Codes[0].Class != "platform" || s.Codes[0].Count != 30000 {
 		t.Errorf("codes %+v, want Neo.DatabaseError.General.UnknownError platform 30000", s.Codes)
@@ -328,17 +334,19 @@ func checkOutageReport(t *testing.T, rep reportJSON, transitions []string) {
 
 // checkQuietReport checks the quiet week (quiet.series) by hand. 2500
 // queries a minute, of which db-1's 2 syntax errors are user faults, not
-// valid events:
+// valid events; two weeks of history extrapolated over the 30d period
+// (× 15/7, as in checkOutageReport):
 //
 //	valid week   = (2500 − 2) × 10,080 = 25,179,840, bad 5 × 10 = 50 (db-3)
 //	valid period = 2 × 25,179,840      = 50,359,680, bad 50 + 100 (W45's db-2)
-//	burned_week  = 50 ÷ 50,359.68  = 0.0993%, last week 100 ÷ 50,359.68
-//	remaining    = 1 − 150 ÷ 50,359.68
+//	budget       = 0.001 × 50,359,680 × 15/7 = 107,913.6 failures
+//	burned_week  = 50 ÷ 107,913.6 = 0.0463%, last week 100 ÷ 107,913.6
+//	remaining    = 1 − 150 ÷ 107,913.6
 //	sli_week     = 1 − 50 ÷ 25,179,840 = 0.999998: shown 99.999%, not 100%
 func checkQuietReport(t *testing.T, rep reportJSON, transitions []string) {
 	s := cypher(t, rep)
 	const validWeek = 2498 * 10080
-	budget := 0.001 * 2 * validWeek
+	budget := 0.001 * 2 * validWeek * 15 / 7
 	approx(t, "sli_week", s.SLIWeek, 1-50.0/validWeek)
 	approx(t, "sli_period", s.SLIPeriod, 1-150.0/(2*validWeek))
 	approx(t, "burned_week", s.BurnedWeek, 50/budget)
@@ -359,29 +367,30 @@ func checkQuietReport(t *testing.T, rep reportJSON, transitions []string) {
 // checkMaintenanceReport checks the maintenance week (maintenance.series)
 // by hand. 4000 queries a minute; db-3 fails 1 a minute throughout. In
 // the window's 60 minutes the failures are noise, neither valid nor bad:
-// db-1's 60 × 1000 and db-3's 60.
+// db-1's 60 × 1000 and db-3's 60. Two weeks of history extrapolated over
+// the 30d period (× 15/7, as in checkOutageReport):
 //
 //	valid week   = 4000 × 10,080 − 60,060 = 40,259,940, bad 10,080 − 60 = 10,020
 //	valid W45    = 4000 × 10,080          = 40,320,000, bad 10,080
-//	budget       = 0.001 × 80,579,940     = 80,579.94 failures
-//	burned_week  = 10,020 ÷ 80,579.94     = 0.1243
-//	remaining    = 1 − 20,100 ÷ 80,579.94 = 0.7506
+//	budget       = 0.001 × 80,579,940 × 15/7 = 172,671.3 failures
+//	burned_week  = 10,020 ÷ 172,671.3     = 0.0580
+//	remaining    = 1 − 20,100 ÷ 172,671.3 = 0.8836
 //
 // That is the burn of the failures outside the window over the events
 // outside it, as if the hour had not happened. Had the outage counted, the
-// week would have burned (10,080 + 60,000) ÷ 80,640 = 0.869; had the hour
-// been healthy, 10,080 ÷ 80,640 = 0.125.
+// week would have burned (10,080 + 60,000) ÷ 172,800 = 0.406; had the hour
+// been healthy, 10,080 ÷ 172,800 = 0.0583.
 func checkMaintenanceReport(t *testing.T, rep reportJSON, transitions []string) {
 	s := cypher(t, rep)
 	const validWeek, validPrev = 4000*10080 - 60060, 4000 * 10080
-	budget := 0.001 * (validWeek + validPrev)
+	budget := 0.001 * (validWeek + validPrev) * 15 / 7
 	approx(t, "excluded_minutes", s.ExcludedMinutes, 60)
 	approx(t, "burned_week", s.BurnedWeek, 10020/budget)
 	approx(t, "burned_prev_week", s.BurnedPrevWeek, 10080/budget)
 	approx(t, "budget_remaining", s.BudgetRemaining, 1-20100/budget)
 	approx(t, "sli_week", s.SLIWeek, 1-10020.0/validWeek)
 	approx(t, "burned_minutes", s.BurnedMinutes, 10020.0/validWeek*10080)
-	if healthy := 10080.0 / 80640; math.Abs(s.BurnedWeek-healthy) > 0.001 {
+	if healthy := 10080.0 / 172800; math.Abs(s.BurnedWeek-healthy) > 0.001 {
 		t.Errorf("burned_week %.4f, want about %.4f, what a healthy hour would burn: the excluded outage burned budget", s.BurnedWeek, healthy)
 	}
 	db1 := instance(t, s, "db-1")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/burnwatch/burnwatch/service"
 )
@@ -23,10 +24,12 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
 	config := fs.String("config", "", "the config file (default: the embedded default config: an events source)")
 	listen := fs.String("web.listen-address", ":9099", "the address of the HTTP API, /metrics and /playbooks")
+	webConfig := fs.String("web.config.file", "", "a Prometheus web configuration file: TLS, and basic auth of every request (docs/serve.md)")
+	lifecycle := fs.Bool("web.enable-lifecycle", false, "let POST /-/reload reload the config, as in Prometheus (SIGHUP always does)")
 	storage := fs.String("storage.path", "./data", "the directory of burnwatch's SQLite state")
 	logFormat := fs.String("log.format", "text", "text or json")
 	logLevel := fs.String("log.level", "info", "debug, info, warn or error")
-	perInstance := fs.Bool("metrics.per-instance", false, "export a burn-rate series per instance and window on /metrics (tens of thousands of instances make as many series)")
+	perInstance := fs.Bool("metrics.per-instance", false, "export a burn-rate series per instance and window, and a budget-remaining series per instance, on /metrics (tens of thousands of instances make as many series)")
 	ha := haFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -58,6 +61,8 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		Logger:             log,
 		PerInstanceMetrics: *perInstance,
 		Election:           election,
+		WebConfigFile:      *webConfig,
+		EnableLifecycle:    *lifecycle,
 	}, *listen, log, nil)
 }
 
@@ -65,11 +70,16 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 // the config on SIGHUP. started, when set, runs once both are up, with the
 // address the server listens on.
 func runService(ctx context.Context, o service.Options, listen string, log *slog.Logger, started func(*service.Service, net.Addr)) error {
+	// A web configuration file that does not load stops serve before it
+	// starts, not at its first request.
+	if err := web.Validate(o.WebConfigFile); err != nil {
+		return fmt.Errorf("--web.config.file %s: %w", o.WebConfigFile, err)
+	}
 	svc, err := service.New(ctx, o)
 	if err != nil {
 		return err
 	}
-	if err := svc.EnsureEventsToken(); err != nil {
+	if err := svc.EnsureTokens(); err != nil {
 		svc.Close()
 		return err
 	}
@@ -79,11 +89,14 @@ func runService(ctx context.Context, o service.Options, listen string, log *slog
 		return err
 	}
 	log.Info("burnwatch serving", append([]any{"address", ln.Addr().String(), "storage", o.StoragePath}, version.Slog()...)...)
-	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := service.NewHTTPServer(svc.Handler(), log)
+	// A listener that fails (its TLS certificate unreadable) stops serve.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	served := make(chan error, 1)
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("HTTP server failed", "err", err)
-		}
+		defer stop()
+		served <- web.Serve(ln, srv, &web.FlagConfig{WebListenAddresses: &[]string{listen}, WebSystemdSocket: new(bool), WebConfigFile: &o.WebConfigFile}, log)
 	}()
 
 	hup := make(chan os.Signal, 1)
@@ -113,6 +126,9 @@ func runService(ctx context.Context, o service.Options, listen string, log *slog
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Warn("HTTP shutdown", "err", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return errors.Join(runErr, fmt.Errorf("HTTP server: %w", err))
 	}
 	return runErr
 }

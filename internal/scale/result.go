@@ -25,6 +25,10 @@ type Result struct {
 	FirstStart FirstStart      `json:"first_start"`
 	Steady     *Steady         `json:"steady"`
 	Page       *PageResult     `json:"page"`
+	// API is how long GET /api/v1/slos took, by phase; ReportSeconds how
+	// long the weekly report asked after the steady cycles took.
+	API           []APIPhase `json:"api"`
+	ReportSeconds *float64   `json:"report_seconds,omitempty"`
 	// Errors are what went wrong along the way, each stopping what
 	// depended on it.
 	Errors []string `json:"errors,omitempty"`
@@ -199,6 +203,12 @@ func (r *Result) WriteTable(w io.Writer) {
 			row("  delay to the page", "no page within %.0f s", p.TimeoutSeconds)
 		}
 		row("  pages", "%d of %d injected databases; %d for others; %d notifications in all", p.Paged, len(p.Databases), p.OtherPages, p.Notifications)
+	}
+	if r.ReportSeconds != nil {
+		row("the weekly report", "%s", secs(r.ReportSeconds))
+	}
+	for _, a := range r.API {
+		row("API: GET /api/v1/slos "+a.Phase, "median %.1f ms, p99 %.1f ms, max %.1f ms over %d requests", a.MedianMS, a.P99MS, a.MaxMS, a.Requests)
 	}
 	for _, e := range r.Errors {
 		row("error", "%s", e)

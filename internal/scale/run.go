@@ -176,6 +176,8 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return res, err
 	}
 	defer bw.Stop()
+	probe := startProbe(ctx, bw.url)
+	defer func() { res.API = probe.finish() }()
 	took, readyErr := bw.waitReady(ctx, start, o.ReadyTimeout)
 	fs := &res.FirstStart
 	fs.Seconds = took.Seconds()
@@ -206,11 +208,19 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 
 	if fs.ReadySeconds != nil {
+		probe.set("steady")
 		steady, err := measureSteady(ctx, log, o, bw, prom, aboveIdle)
 		res.Steady = steady
 		if err != nil {
 			return res, fmt.Errorf("measuring steady cycles: %w", err)
 		}
+		probe.set("during a report")
+		if d, err := askReport(ctx, bw.url); err != nil {
+			res.Errors = append(res.Errors, "the report: "+err.Error())
+		} else {
+			res.ReportSeconds = ptr(d.Seconds())
+		}
+		probe.set("steady")
 		if !o.InjectAtStart && len(failing) > 0 {
 			if err := inject(); err != nil {
 				return res, err

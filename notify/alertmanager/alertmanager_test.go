@@ -433,3 +433,38 @@ func TestAlertNameAndSeverityFollowTheConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestTheAnnotationsAreText: the summary and each line of the description
+// are prose that Alertmanager's templates, chats and pagers show; a line
+// break, an escape sequence or a bidi override a tenant put in a label
+// value or a code is sent escaped, so that it can forge no line ("RESOLVED")
+// and reach no terminal. Labels, which are data, stay exact.
+func TestTheAnnotationsAreText(t *testing.T) {
+	url, reqs := fakeAlertmanager(t, http.StatusOK, nil, "")
+	r := newReceiver(t, alertmanager.Config{URL: url})
+	n := page()
+	n.Summary = "[PAGE] db\nRESOLVED\x1b[0m\u202e"
+	n.Labels = map[string]string{"database": "db\n2"}
+	n.Codes = []notify.Code{{Code: "E\nRESOLVED\x1b[2J", Class: "platform", Count: 3}}
+	if _, err := r.Notify(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	var alerts []struct {
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
+	}
+	if err := json.Unmarshal((<-reqs).body, &alerts); err != nil || len(alerts) != 1 {
+		t.Fatalf("%v: %d alerts", err, len(alerts))
+	}
+	a := alerts[0]
+	if want := `[PAGE] db\nRESOLVED\x1b[0m\u202e`; a.Annotations["summary"] != want {
+		t.Errorf("summary %q, want %q", a.Annotations["summary"], want)
+	}
+	desc := a.Annotations["description"]
+	if strings.ContainsAny(desc, "\x1b\u202e") || strings.Contains(desc, "\nRESOLVED") || !strings.Contains(desc, `E\nRESOLVED\x1b[2J`) {
+		t.Errorf("description %q: want the code escaped on its line", desc)
+	}
+	if a.Labels["database"] != "db\n2" {
+		t.Errorf("labels %q; want the label value as it is", a.Labels)
+	}
+}
